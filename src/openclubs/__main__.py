@@ -1,0 +1,3 @@
+from openclubs.cli.main import main
+
+main()

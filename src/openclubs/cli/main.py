@@ -1,0 +1,23 @@
+"""The ``openclubs`` command group."""
+
+from __future__ import annotations
+
+import click
+
+from openclubs.cli.activities import activities
+from openclubs.cli.validate import validate_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="openclubs")
+def cli() -> None:
+    """openclubs: check, publish, harvest and search open data about sports clubs
+    (OpenActive Club Specification 0.2)."""
+
+
+cli.add_command(validate_command)
+cli.add_command(activities)
+
+
+def main() -> None:
+    cli(prog_name="openclubs")

@@ -1,0 +1,1 @@
+"""Reading inputs: files, directories, standard input, URLs; lenient JSON and HTML pages."""

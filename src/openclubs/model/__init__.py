@@ -1,0 +1,1 @@
+"""Plain facts about club data shared by every stage: UK postcodes, countries, the club types."""

@@ -1,0 +1,152 @@
+"""The validator: from any input to a sorted Report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from openclubs.ingest.fetch import fetch_text
+from openclubs.ingest.html import json_ld_blocks, looks_like_html
+from openclubs.ingest.jsontext import line_of, locate, parse_json
+from openclubs.ingest.sources import Document, Fetcher, SourceError, read_documents
+from openclubs.validate.records import find_records, is_opportunity
+from openclubs.validate.report import Issue, Report, make_issue
+from openclubs.validate.rules.common import Collector, describe, quote
+from openclubs.validate.rules.organization import check_context, check_organization
+
+
+def check_record(record: Any, path: str = "$", context: Any = None) -> list[Issue]:
+    """The issues of one club record (a parsed JSON value), paths relative to `path`."""
+    ctx = Collector()
+    if not isinstance(record, dict):
+        ctx.add(
+            "not_a_club_record",
+            path,
+            found=describe(record).split(" ")[-1]
+            if isinstance(record, (int, float))
+            else describe(record),
+            detail="A club record is a JSON object.",
+        )
+        return ctx.issues
+    if is_opportunity(record):
+        organizer = record.get("organizer")
+        name = organizer.get("name") if isinstance(organizer, dict) else None
+        detail = f"Its organiser is {quote(name)}. " if isinstance(name, str) else ""
+        detail += (
+            "A club record can be built from the organiser with the activities and "
+            "places of its sessions."
+        )
+        ctx.add(
+            "not_a_club_record", path, found=record.get("@type", record.get("type")), detail=detail
+        )
+        return ctx.issues
+    check_context(ctx, record, path, context)
+    check_organization(ctx, record, path)
+    return ctx.issues
+
+
+def check_value(value: Any) -> tuple[list[Issue], int]:
+    """Issues of every record in a parsed JSON document, and the number of records."""
+    issues: list[Issue] = []
+    count = 0
+    wrapper_noted = False
+    for found in find_records(value):
+        count += 1
+        if found.wrapped and not wrapper_noted:
+            issues.append(make_issue("organizer_wrapper", "$"))
+            wrapper_noted = True
+        for issue in check_record(found.record, found.path, found.context):
+            issues.append(dataclasses.replace(issue, item=found.item) if found.item else issue)
+    return issues, count
+
+
+def check_text(text: str, name: str | None = None) -> tuple[list[Issue], int]:
+    """Issues of a document given as text: JSON(-LD), or an HTML page with JSON-LD blocks."""
+    if looks_like_html(text):
+        blocks = json_ld_blocks(text)
+        if not blocks:
+            detail = 'the page has no <script type="application/ld+json"> block'
+            return [_place(make_issue("no_json_ld", "$", detail=detail), name)], 0
+        issues: list[Issue] = []
+        count = 0
+        for block in blocks:
+            found, n = _check_json(block.text, block.first_line, name)
+            where = f"script block {block.index}" if len(blocks) > 1 else None
+            issues.extend(dataclasses.replace(i, item=i.item or where) for i in found)
+            count += n
+        return issues, count
+    stripped = text.lstrip()
+    if stripped and stripped[0] not in "{[":
+        first = stripped.splitlines()[0]
+        if first.count(",") >= 1 and "{" not in first:
+            detail = (
+                "this looks like comma-separated (CSV) text, not JSON-LD; `openclubs "
+                "import` turns club lists into Club Specification records"
+            )
+            return [_place(make_issue("no_json_ld", "$", detail=detail), name, 1, 1)], 0
+    return _check_json(text, 1, name)
+
+
+def _check_json(text: str, first_line: int, name: str | None) -> tuple[list[Issue], int]:
+    parsed = parse_json(text, first_line)
+    issues = [_place(i, name) for i in parsed.issues]
+    if not parsed.ok:
+        return issues, 0
+    found, count = check_value(parsed.value)
+    if found:
+        positions = locate(parsed.text, first_line)
+        for issue in found:
+            where = line_of(positions, issue.path)
+            issues.append(_place(issue, name, *(where or (None, None))))
+    return issues, count
+
+
+def _place(
+    issue: Issue, name: str | None, line: int | None = None, column: int | None = None
+) -> Issue:
+    return dataclasses.replace(
+        issue,
+        file=name if name is not None else issue.file,
+        line=issue.line if issue.line is not None else line,
+        column=issue.column if issue.column is not None else column,
+    )
+
+
+def validate(obj_or_text: Any, *, name: str | None = None) -> Report:
+    """Validate one input: a parsed JSON value (object, array, RPDE page) or a text (JSON,
+    JSON-LD, or an HTML page)."""
+    report = Report(sources=1)
+    if isinstance(obj_or_text, bytes):
+        obj_or_text = obj_or_text.decode("utf-8-sig", errors="replace")
+    if isinstance(obj_or_text, str):
+        issues, count = check_text(obj_or_text, name)
+    else:
+        issues, count = check_value(obj_or_text)
+        issues = [_place(i, name) for i in issues]
+    report.extend(issues)
+    report.records = count
+    report.sort()
+    return report
+
+
+def validate_sources(specs: Iterable[str], fetch: Fetcher = fetch_text) -> Report:
+    """Validate every file, directory, URL or '-' named, into one sorted report."""
+    report = Report()
+    for spec in specs:
+        for doc in read_documents(spec, fetch):
+            report.sources += 1
+            if isinstance(doc, SourceError):
+                report.issues.append(
+                    _place(make_issue("source_unreadable", "$", detail=str(doc)), doc.source)
+                )
+                continue
+            issues, count = _document(doc)
+            report.extend(issues)
+            report.records += count
+    report.sort()
+    return report
+
+
+def _document(doc: Document) -> tuple[list[Issue], int]:
+    return check_text(doc.text, doc.name)

@@ -1,0 +1,82 @@
+"""Finding the club records inside a JSON document: one object, an array, an RPDE page (each
+item's `data`), a JSON-LD `@graph`, or the Modelling Opportunity Data 2.1 `Organizer`
+wrapper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+OPPORTUNITY_TYPES = frozenset(
+    """SessionSeries ScheduledSession Event EventSeries CourseInstance Course HeadlineEvent
+    OnDemandEvent FacilityUse IndividualFacilityUse Slot session event facilityuse slot
+    sessionseries scheduledsession courseinstance headlineevent""".split()
+)
+
+_RPDE_ITEM_KEYS = frozenset({"data", "state", "kind", "id", "modified"})
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A record, where it is (JSONPath), its RPDE item id, and the @context around it."""
+
+    record: Any
+    path: str
+    item: str | None = None
+    context: Any = None
+    wrapped: bool = False
+
+
+def find_records(value: Any, path: str = "$", context: Any = None) -> Iterator[Found]:
+    if isinstance(value, list):
+        for i, entry in enumerate(value):
+            yield from find_records(entry, f"{path}[{i}]", context)
+        return
+    if not isinstance(value, dict):
+        yield Found(value, path, context=context)
+        return
+    items = value.get("items")
+    if isinstance(items, list) and ("next" in value or "license" in value):
+        yield from _rpde_items(items, path, context)
+        return
+    if isinstance(value.get("data"), dict) and value.keys() <= _RPDE_ITEM_KEYS:
+        yield from _rpde_items([value], path, context, single=True)
+        return
+    graph = value.get("@graph")
+    if isinstance(graph, list):
+        yield from find_records(graph, f"{path}['@graph']", value.get("@context", context))
+        return
+    kind = value.get("@type", value.get("type"))
+    organizers = value.get("organizer")
+    if kind == "Organizer" and isinstance(organizers, (list, dict)):
+        inner = value.get("@context", context)
+        entries = organizers if isinstance(organizers, list) else [organizers]
+        for i, entry in enumerate(entries):
+            where = (
+                f"{path}.organizer[{i}]" if isinstance(organizers, list) else f"{path}.organizer"
+            )
+            yield Found(entry, where, context=inner, wrapped=True)
+        return
+    yield Found(value, path, context=context)
+
+
+def _rpde_items(items: list[Any], path: str, context: Any, single: bool = False) -> Iterator[Found]:
+    """The `data` of every updated item of an RPDE page (or of one item given alone)."""
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        if item.get("state") == "deleted" or "data" not in item:
+            continue
+        item_id = item.get("id")
+        yield Found(
+            item["data"],
+            f"{path}.items[{i}].data",
+            item=None if item_id is None else str(item_id),
+            context=context,
+        )
+
+
+def is_opportunity(record: dict[str, Any]) -> bool:
+    kind = record.get("@type", record.get("type"))
+    return isinstance(kind, str) and kind in OPPORTUNITY_TYPES

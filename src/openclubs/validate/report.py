@@ -1,0 +1,121 @@
+"""Validation issues and reports.
+
+An issue has exactly the keys of the official OpenActive validator's messages (``severity``,
+``category``, ``type``, ``path``, ``message``) plus where it came from (``file``, ``line``,
+``column``, ``item``), so the two can be compared line by line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openclubs.validate.catalogue import BY_TYPE, SEVERITY_ORDER, IssueType
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    severity: str
+    category: str
+    type: str
+    path: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    item: str | None = None
+
+    @property
+    def issue_type(self) -> IssueType:
+        return BY_TYPE[self.type]
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.file or "",
+            self.line or 0,
+            self.item or "",
+            SEVERITY_ORDER[self.severity],
+            self.path,
+            self.type,
+            self.message,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "severity": self.severity,
+            "category": self.category,
+            "type": self.type,
+            "path": self.path,
+            "message": self.message,
+        }
+        for key in ("file", "line", "column", "item"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def make_issue(type_: str, path: str, **params: Any) -> Issue:
+    """An issue of a catalogued type, its message filled from the template."""
+    row = BY_TYPE[type_]
+    params.setdefault("hint", "")
+    return Issue(row.severity, row.category, type_, path, row.template.format(**params))
+
+
+@dataclass(slots=True)
+class Report:
+    """What the validator found in one or more inputs: issues, sorted and deterministic."""
+
+    issues: list[Issue] = field(default_factory=list)
+    records: int = 0
+    sources: int = 0
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        self.issues.extend(issues)
+
+    def sort(self) -> None:
+        self.issues.sort(key=Issue.sort_key)
+
+    def __iter__(self) -> Iterator[Issue]:
+        return iter(self.issues)
+
+    def __len__(self) -> int:
+        return len(self.issues)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(issue.severity for issue in self.issues)
+        return {sev: counter[sev] for sev in SEVERITY_ORDER if counter[sev]}
+
+    @property
+    def failures(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "failure"]
+
+    @property
+    def unreadable(self) -> bool:
+        """True when some input could not be read at all (exit code 2)."""
+        return any(i.category == "internal" for i in self.issues)
+
+    @property
+    def valid(self) -> bool:
+        return not self.failures
+
+    def exit_code(self, strict: bool = False) -> int:
+        if self.unreadable:
+            return 2
+        if self.failures or (strict and any(i.severity == "warning" for i in self.issues)):
+            return 1
+        return 0
+
+    def types(self) -> list[tuple[str, str]]:
+        """(path, type) pairs: a compact view used in tests."""
+        return [(i.path, i.type) for i in self.issues]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "records": self.records,
+            "counts": self.counts(),
+            "issues": [i.to_dict() for i in self.issues],
+        }

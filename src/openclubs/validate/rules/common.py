@@ -1,0 +1,176 @@
+"""Shared pieces of the rules: the issue collector, JSONPath building and value checks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from openclubs.validate.report import Issue, make_issue
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HTML = re.compile(r"<\s*(/?[a-zA-Z][a-zA-Z0-9]*)(\s[^<>]*)?/?>|&(?:[a-z]+|#[0-9]+);")
+_URL = re.compile(
+    r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://(?:localhost|[\d.]+)(?::\d+)?(?:[/?#]\S*)?$"
+)
+_SUFFIX: dict[str, str] = {}
+
+
+def child(path: str, key: str) -> str:
+    """The JSONPath of member `key` of the node at `path` (bracket form for '@id' etc.)."""
+    suffix = _SUFFIX.get(key)
+    if suffix is None:
+        suffix = f".{key}" if _IDENT.match(key) else "['" + key.replace("'", "\\'") + "']"
+        if len(_SUFFIX) < 4096:
+            _SUFFIX[key] = suffix
+    return path + suffix
+
+
+class Collector:
+    """Collects the issues of one record."""
+
+    __slots__ = ("issues",)
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def add(self, type_: str, path: str, **params: Any) -> None:
+        self.issues.append(make_issue(type_, path, **params))
+
+
+def describe(value: Any) -> str:
+    """A short description of a JSON value for messages: kind and (shortened) content."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        kind = value.get("@type") or value.get("type")
+        return f"a {kind} object" if isinstance(kind, str) else "an object"
+    return type(value).__name__
+
+
+def quote(text: str, limit: int = 60) -> str:
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return '"' + shown.replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+def node_type(node: dict[str, Any]) -> Any:
+    value = node.get("@type")
+    return node.get("type") if value is None else value
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def is_url(value: str) -> bool:
+    return bool(_URL.match(value))
+
+
+def check_keywords(ctx: Collector, node: dict[str, Any], path: str) -> None:
+    """`type`/`id` written instead of `@type`/`@id` (the OpenActive context aliases them)."""
+    for key in ("type", "id"):
+        if key in node and "@" + key not in node:
+            ctx.add("keyword_without_at", child(path, key), prop=key)
+
+
+def check_text(ctx: Collector, value: Any, path: str, prop: str, html: bool = True) -> bool:
+    """A plain-text value: a non-empty string without HTML or stray white space."""
+    if not isinstance(value, str):
+        ctx.add("invalid_type", path, prop=prop, expected="text", actual=describe(value))
+        return False
+    if value == "":
+        ctx.add("empty_value", path, prop=prop, actual='""')
+        return False
+    if value[0].isspace() or value[-1].isspace() or "\n" in value:
+        ctx.add("untidy_whitespace", path, prop=prop, value=quote(value))
+    if html and ("<" in value or "&" in value):
+        match = _HTML.search(value)
+        if match:
+            ctx.add("html_in_text", path, prop=prop, tag=f"`{match.group(0)[:30]}`")
+    return True
+
+
+def check_texts(ctx: Collector, value: Any, path: str, prop: str) -> None:
+    """Text or a list of texts (alternateName, member ...)."""
+    if isinstance(value, list):
+        if not value:
+            ctx.add("empty_value", path, prop=prop, actual="[]")
+        for i, entry in enumerate(value):
+            check_text(ctx, entry, f"{path}[{i}]", prop)
+    else:
+        check_text(ctx, value, path, prop)
+
+
+def check_url(ctx: Collector, value: Any, path: str, prop: str) -> bool:
+    if not isinstance(value, str):
+        ctx.add("invalid_type", path, prop=prop, expected="a URL (text)", actual=describe(value))
+        return False
+    if value == "":
+        ctx.add("empty_value", path, prop=prop, actual='""')
+        return False
+    if not is_url(value):
+        hint = ""
+        if "://" not in value and "." in value and " " not in value.strip():
+            hint = f' Add the scheme: "https://{value.strip()}".'
+        ctx.add("invalid_url", path, prop=prop, value=quote(value), hint=hint)
+        return False
+    return True
+
+
+def check_urls(ctx: Collector, value: Any, path: str, prop: str) -> list[str]:
+    """A URL or a list of URLs (sameAs); returns the good ones."""
+    good: list[str] = []
+    if isinstance(value, list):
+        if not value:
+            ctx.add("empty_value", path, prop=prop, actual="[]")
+        for i, entry in enumerate(value):
+            if check_url(ctx, entry, f"{path}[{i}]", prop):
+                good.append(entry)
+    elif check_url(ctx, value, path, prop):
+        good.append(value)
+    return good
+
+
+def check_type(
+    ctx: Collector, node: dict[str, Any], path: str, expected: str, accepted: frozenset[str]
+) -> str | None:
+    """The node's @type: missing or not among `accepted` is reported. Returns the type."""
+    kind = node_type(node)
+    if kind is None:
+        ctx.add("missing_type", path, expected=expected)
+        return None
+    if isinstance(kind, list):
+        kinds = [k for k in kind if isinstance(k, str)]
+        kind = next((k for k in kinds if k in accepted), kinds[0] if kinds else None)
+    if not isinstance(kind, str) or kind not in accepted:
+        ctx.add(
+            "unrecognised_type",
+            child(path, "@type"),
+            value=describe(node_type(node)),
+            expected=f'"{expected}"',
+        )
+        return None
+    return kind
+
+
+def check_id(ctx: Collector, node: dict[str, Any], path: str, owner: str) -> None:
+    value = node.get("@id", node.get("id"))
+    if value is None:
+        return
+    if not isinstance(value, str) or not is_url(value):
+        ctx.add("invalid_id", child(path, "@id"), owner=owner, value=describe(value))
+
+
+def unknown_properties(
+    ctx: Collector, node: dict[str, Any], path: str, known: frozenset[str], owner: str
+) -> None:
+    for key in node:
+        if key not in known:
+            ctx.add("property_not_in_club_spec", child(path, key), prop=key, owner=owner)

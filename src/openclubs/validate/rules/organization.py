@@ -1,0 +1,271 @@
+"""Organization, SportsClub and SportsOrganization (Club Spec 0.2 §3.1) and the JSON-LD
+keywords of a record's root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openclubs.validate.rules.activity import check_activities
+from openclubs.validate.rules.address import check_postal_address
+from openclubs.validate.rules.common import (
+    Collector,
+    check_id,
+    check_keywords,
+    check_text,
+    check_texts,
+    check_url,
+    check_urls,
+    child,
+    describe,
+    is_empty,
+    is_url,
+    node_type,
+    quote,
+)
+from openclubs.validate.rules.contact import check_email, check_telephone
+from openclubs.validate.rules.place import check_image, check_location
+
+CLUB_TYPES = frozenset({"Organization", "SportsClub", "SportsOrganization"})
+# schema.org kinds of Organization a club or governing body may reasonably be.
+OTHER_ORG_TYPES = frozenset(
+    """SportsTeam NGO EducationalOrganization School CollegeOrUniversity LocalBusiness
+    SportsActivityLocation HealthClub ExerciseGym GovernmentOrganization Corporation
+    Consortium OnlineBusiness""".split()
+)
+OA_CONTEXT = "https://openactive.io/"
+_KNOWN = frozenset(
+    """@context @type type @id id name description url sameAs activity location email
+    telephone logo alternateName genderRestriction ageRange memberOf member identifier
+    legalName address""".split()
+)
+CONTACT_ROUTES = ("url", "sameAs", "email", "telephone")
+GENDER = (
+    "https://openactive.io/NoRestriction",
+    "https://openactive.io/MaleOnly",
+    "https://openactive.io/FemaleOnly",
+)
+_GENDER_HINTS = {
+    "mixed": GENDER[0],
+    "none": GENDER[0],
+    "norestriction": GENDER[0],
+    "all": GENDER[0],
+    "male": GENDER[1],
+    "men": GENDER[1],
+    "maleonly": GENDER[1],
+    "boys": GENDER[1],
+    "female": GENDER[2],
+    "women": GENDER[2],
+    "ladies": GENDER[2],
+    "femaleonly": GENDER[2],
+    "girls": GENDER[2],
+}
+_REQUIRED_HINTS = {
+    "name": " Add the club's name.",
+    "activity": ' Add at least one activity, e.g. [{"@type": "Concept", "@id": '
+    '"https://openactive.io/activity-list#d2733a1c-662c-427a-a270-400171c07320", '
+    '"prefLabel": "Rowing", "inScheme": "https://openactive.io/activity-list"}].',
+    "location": " Add where the club's activities take place: a Place with a name, a "
+    "PostalAddress and GeoCoordinates.",
+}
+_RECOMMENDED_WHY = {
+    "description": "a short summary helps people decide whether the club suits them.",
+    "url": "the club's website is where people go next.",
+    "sameAs": "list the club's social media profiles.",
+}
+
+
+def check_context(ctx: Collector, record: dict[str, Any], path: str, inherited: Any) -> None:
+    """The root's @context must name OpenActive's (the specification's examples)."""
+    context = record.get("@context", inherited)
+    if context is None:
+        ctx.add("missing_context", path)
+        return
+    entries = context if isinstance(context, list) else [context]
+    strings = [c for c in entries if isinstance(c, str)]
+    if OA_CONTEXT in strings:
+        return
+    near = [
+        c for c in strings if c.rstrip("/").split("://")[-1].removeprefix("www.") == "openactive.io"
+    ]
+    where = child(path, "@context")
+    if near:
+        ctx.add("context_not_https", where, value=quote(near[0]))
+    else:
+        ctx.add("context_not_openactive", where, value=describe(context))
+
+
+def check_organization(ctx: Collector, record: dict[str, Any], path: str) -> None:
+    """§3.1 Describing Organisations: name, activity and location REQUIRED; description, url
+    and sameAs Recommended; the optional properties each of their own kind; and (footnote 1)
+    at least one contact route."""
+    kind = node_type(record)
+    if kind is None:
+        ctx.add("missing_type", path, expected="SportsClub")
+    elif not (isinstance(kind, str) and kind in CLUB_TYPES):
+        kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
+        if any(k in CLUB_TYPES for k in kinds):
+            pass
+        elif any(k in OTHER_ORG_TYPES for k in kinds):
+            ctx.add("type_not_in_club_spec", child(path, "@type"), value=describe(kind))
+        else:
+            hint = ' "Club" is not a schema.org type.' if kind == "Club" else ""
+            ctx.add(
+                "unrecognised_type",
+                child(path, "@type"),
+                value=describe(kind),
+                expected='"Organization", "SportsClub" or "SportsOrganization"',
+                hint=hint,
+            )
+    check_keywords(ctx, record, path)
+    owner = kind if isinstance(kind, str) and kind in CLUB_TYPES else "Organization"
+    if "@id" not in record and "id" not in record:
+        ctx.add("missing_id", path, owner=owner)
+    else:
+        check_id(ctx, record, path, owner)
+    for prop, hint in _REQUIRED_HINTS.items():
+        if prop == "location" and "location" not in record and "address" in record:
+            hint += (
+                " This record has an `address`: the Club Specification puts the club's "
+                "address in `location`."
+            )
+        if prop not in record:
+            ctx.add(
+                "missing_required_property", child(path, prop), prop=prop, owner=owner, hint=hint
+            )
+    for prop, why in _RECOMMENDED_WHY.items():
+        if prop not in record:
+            ctx.add(
+                "missing_recommended_property", child(path, prop), prop=prop, owner=owner, why=why
+            )
+    if not any(not is_empty(record.get(route)) for route in CONTACT_ROUTES):
+        ctx.add("no_contact_route", path)
+    urls: list[str] = []
+    for key, value in record.items():
+        where = child(path, key)
+        if key in ("name", "description"):
+            check_text(ctx, value, where, key)
+        elif key == "url":
+            if check_url(ctx, value, where, key):
+                urls.append(value)
+        elif key == "sameAs":
+            for i, same in enumerate(check_urls(ctx, value, where, key)):
+                if any(_same_page(same, u) for u in urls):
+                    at = f"{where}[{i}]" if isinstance(value, list) else where
+                    ctx.add("same_as_repeats_url", at, prop=key, value=quote(same))
+        elif key == "activity":
+            check_activities(ctx, value, where)
+        elif key == "location":
+            check_location(ctx, value, where)
+        elif key == "email":
+            check_email(ctx, value, where)
+        elif key == "telephone":
+            check_telephone(ctx, value, where)
+        elif key == "logo":
+            check_image(ctx, value, where, "logo")
+        elif key == "alternateName":
+            check_texts(ctx, value, where, key)
+        elif key == "genderRestriction":
+            _check_gender(ctx, value, where)
+        elif key == "ageRange":
+            _check_age_range(ctx, value, where)
+        elif key == "address" and isinstance(value, dict):
+            check_postal_address(ctx, value, where)
+        elif key in ("memberOf", "member"):
+            _check_membership(ctx, value, where, key)
+        elif key not in _KNOWN:
+            ctx.add("property_not_in_club_spec", where, prop=key, owner=owner)
+
+
+def _same_page(a: str, b: str) -> bool:
+    def key(u: str) -> str:
+        return u.split("://", 1)[-1].removeprefix("www.").rstrip("/").lower()
+
+    return key(a) == key(b)
+
+
+def _check_gender(ctx: Collector, value: Any, path: str) -> None:
+    if value in GENDER:
+        return
+    hint = ""
+    if isinstance(value, str):
+        meant = _GENDER_HINTS.get(value.strip().lower().split("/")[-1].removeprefix("oa:"))
+        if meant:
+            hint = f' {quote(value)} means "{meant}".'
+    ctx.add("invalid_gender_restriction", path, value=describe(value), hint=hint)
+
+
+def _check_age_range(ctx: Collector, value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        ctx.add(
+            "invalid_type",
+            path,
+            prop="ageRange",
+            expected="a QuantitativeValue object",
+            actual=describe(value),
+            hint=' Write {"@type": "QuantitativeValue", "minValue": 8, "maxValue": 16}.',
+        )
+        return
+    kind = node_type(value)
+    if kind is None:
+        ctx.add("missing_type", path, expected="QuantitativeValue")
+    elif kind != "QuantitativeValue":
+        ctx.add(
+            "unrecognised_type",
+            child(path, "@type"),
+            value=describe(kind),
+            expected='"QuantitativeValue"',
+        )
+    bounds: dict[str, int | float] = {}
+    for key in ("minValue", "maxValue"):
+        if key not in value:
+            continue
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            ctx.add(
+                "invalid_type",
+                child(path, key),
+                prop=key,
+                expected="a whole number of years",
+                actual=describe(number),
+            )
+        elif number < 0:
+            ctx.add(
+                "invalid_age_range",
+                child(path, key),
+                prop=key,
+                detail=f"is {number}: an age cannot be negative.",
+            )
+        else:
+            bounds[key] = number
+    if "minValue" not in value and "maxValue" not in value:
+        ctx.add(
+            "invalid_age_range",
+            path,
+            prop="ageRange",
+            detail="has neither minValue nor maxValue; give at least one, or leave ageRange out.",
+        )
+    elif len(bounds) == 2 and bounds["minValue"] > bounds["maxValue"]:
+        ctx.add(
+            "invalid_age_range",
+            path,
+            prop="ageRange",
+            detail=f"runs from {bounds['minValue']} to {bounds['maxValue']}: "
+            "minValue must not be greater than maxValue.",
+        )
+
+
+def _check_membership(ctx: Collector, value: Any, path: str, prop: str) -> None:
+    """memberOf: "The Organisation Id" of e.g. the National Governing Body; member: the ids of
+    affiliated organisations. A name is accepted but noted; an Organization object is fine."""
+    entries = (
+        [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        if isinstance(value, list)
+        else [(path, value)]
+    )
+    for where, entry in entries:
+        if isinstance(entry, dict):
+            ref = entry.get("@id", entry.get("id"))
+            if ref is not None and not (isinstance(ref, str) and is_url(ref)):
+                ctx.add("invalid_id", child(where, "@id"), owner=prop, value=describe(ref))
+        elif check_text(ctx, entry, where, prop) and not is_url(entry):
+            ctx.add("member_of_not_id", where, prop=prop, value=quote(entry))

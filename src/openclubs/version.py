@@ -1,0 +1,3 @@
+"""The version of openclubs."""
+
+__version__ = "0.1.0"
