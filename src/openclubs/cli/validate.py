@@ -64,7 +64,9 @@ def validate_command(
     from openclubs.validate.catalogue import BY_TYPE
 
     if list_issues:
-        text = render_catalogue_markdown() if output_format == "markdown" else render_catalogue_text()
+        text = (
+            render_catalogue_markdown() if output_format == "markdown" else render_catalogue_text()
+        )
         click.echo(text.rstrip("\n"))
         return
     if output_format == "markdown":

@@ -121,6 +121,15 @@ CATALOGUE: tuple[IssueType, ...] = (
         "Organization, SportsClub or SportsOrganization records. {detail}",
     ),
     _row(
+        "other_json_ld",
+        N,
+        C,
+        "JSON-LD about something else",
+        FORMATS,
+        "This JSON-LD describes a `{found}`, not the club; openclubs only checks organisation "
+        "records.",
+    ),
+    _row(
         "organizer_wrapper",
         N,
         C,

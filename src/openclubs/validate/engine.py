@@ -10,25 +10,26 @@ from openclubs.ingest.fetch import fetch_text
 from openclubs.ingest.html import json_ld_blocks, looks_like_html
 from openclubs.ingest.jsontext import line_of, locate, parse_json
 from openclubs.ingest.sources import Document, Fetcher, SourceError, read_documents
-from openclubs.validate.records import find_records, is_opportunity
+from openclubs.validate.records import find_records, is_opportunity, is_other_thing
 from openclubs.validate.report import Issue, Report, make_issue
-from openclubs.validate.rules.common import Collector, describe, quote
+from openclubs.validate.rules.common import Collector, describe, node_type, quote
 from openclubs.validate.rules.organization import check_context, check_organization
 
 
 def check_record(record: Any, path: str = "$", context: Any = None) -> list[Issue]:
     """The issues of one club record (a parsed JSON value), paths relative to `path`."""
+    return _check_record(record, path, context)[0]
+
+
+def _check_record(record: Any, path: str, context: Any) -> tuple[list[Issue], bool]:
+    """(issues, whether the record was checked as an organisation)."""
     ctx = Collector()
     if not isinstance(record, dict):
-        ctx.add(
-            "not_a_club_record",
-            path,
-            found=describe(record).split(" ")[-1]
-            if isinstance(record, (int, float))
-            else describe(record),
-            detail="A club record is a JSON object.",
+        kind = {str: "text", list: "list", bool: "true/false", type(None): "null"}.get(
+            type(record), "number"
         )
-        return ctx.issues
+        ctx.add("not_a_club_record", path, found=kind, detail="A club record is a JSON object.")
+        return ctx.issues, False
     if is_opportunity(record):
         organizer = record.get("organizer")
         name = organizer.get("name") if isinstance(organizer, dict) else None
@@ -37,13 +38,15 @@ def check_record(record: Any, path: str = "$", context: Any = None) -> list[Issu
             "A club record can be built from the organiser with the activities and "
             "places of its sessions."
         )
-        ctx.add(
-            "not_a_club_record", path, found=record.get("@type", record.get("type")), detail=detail
-        )
-        return ctx.issues
+        found = record.get("@type", record.get("type"))
+        ctx.add("not_a_club_record", path, found=found, detail=detail)
+        return ctx.issues, False
+    if is_other_thing(record):
+        ctx.add("other_json_ld", path, found=describe(node_type(record)).strip('"'))
+        return ctx.issues, False
     check_context(ctx, record, path, context)
     check_organization(ctx, record, path)
-    return ctx.issues
+    return ctx.issues, True
 
 
 def check_value(value: Any) -> tuple[list[Issue], int]:
@@ -52,11 +55,12 @@ def check_value(value: Any) -> tuple[list[Issue], int]:
     count = 0
     wrapper_noted = False
     for found in find_records(value):
-        count += 1
         if found.wrapped and not wrapper_noted:
             issues.append(make_issue("organizer_wrapper", "$"))
             wrapper_noted = True
-        for issue in check_record(found.record, found.path, found.context):
+        found_issues, is_club = _check_record(found.record, found.path, found.context)
+        count += is_club
+        for issue in found_issues:
             issues.append(dataclasses.replace(issue, item=found.item) if found.item else issue)
     return issues, count
 
@@ -75,6 +79,13 @@ def check_text(text: str, name: str | None = None) -> tuple[list[Issue], int]:
             where = f"script block {block.index}" if len(blocks) > 1 else None
             issues.extend(dataclasses.replace(i, item=i.item or where) for i in found)
             count += n
+        if count == 0 and not any(
+            i.category == "conformance" and i.type.startswith("json_") for i in issues
+        ):
+            detail = "none of the page's JSON-LD blocks describes an organisation"
+            issues.append(
+                _place(make_issue("no_json_ld", "$", detail=detail), name, blocks[0].first_line, 1)
+            )
         return issues, count
     stripped = text.lstrip()
     if stripped and stripped[0] not in "{[":

@@ -77,6 +77,28 @@ def _rpde_items(items: list[Any], path: str, context: Any, single: bool = False)
         )
 
 
+CLUB_LIKE_PROPERTIES = (
+    "activity",
+    "location",
+    "address",
+    "geo",
+    "organizer",
+    "sameAs",
+    "email",
+    "telephone",
+    "memberOf",
+)
+
+
+def is_other_thing(record: dict[str, Any]) -> bool:
+    """A typed object that is plainly not a club record (a WebSite, a BreadcrumbList ...):
+    its @type names no kind of organisation and it has none of a club's properties."""
+    kind = record.get("@type", record.get("type"))
+    if not isinstance(kind, str) or "Organization" in kind or "Club" in kind:
+        return False
+    return not any(prop in record for prop in CLUB_LIKE_PROPERTIES)
+
+
 def is_opportunity(record: dict[str, Any]) -> bool:
     kind = record.get("@type", record.get("type"))
     return isinstance(kind, str) and kind in OPPORTUNITY_TYPES

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from openclubs.version import __version__
 from openclubs.vocab.concepts import OA_ACTIVITY_LIST, ConceptScheme
 from openclubs.vocab.store import (
     ACTIVITY_LIST_FILE,
@@ -111,8 +112,6 @@ def forget_cached_activity_list() -> Path | None:
 
 
 def _download(url: str, transport: httpx.BaseTransport | None, timeout: float) -> tuple[bytes, str]:
-    from openclubs import __version__
-
     headers = {
         "User-Agent": f"openclubs/{__version__} (activity list refresh; python-httpx)",
         "Accept": "application/ld+json, application/json;q=0.9, */*;q=0.1",
@@ -120,16 +119,14 @@ def _download(url: str, transport: httpx.BaseTransport | None, timeout: float) -
     limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
     too_large = f"{url} sent more than {_size(MAX_DOWNLOAD_BYTES)}: too large for the list."
     try:
-        with (
-            httpx.Client(
-                transport=transport,
-                headers=headers,
-                timeout=limits,
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
+        client = httpx.Client(
+            transport=transport,
+            headers=headers,
+            timeout=limits,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+        )
+        with client, client.stream("GET", url) as response:
             if response.status_code != 200:
                 reason = response.reason_phrase or "error"
                 raise VocabRefreshError(
