@@ -11,8 +11,8 @@ from openclubs.cli.validate import validate_command
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="openclubs")
 def cli() -> None:
-    """openclubs: check, publish, harvest and search open data about sports clubs
-    (OpenActive Club Specification 0.2)."""
+    """openclubs: open data about sports and physical-activity clubs, checked against the
+    OpenActive Club Specification 0.2 and the OpenActive Activity List."""
 
 
 cli.add_command(validate_command)

@@ -3,6 +3,7 @@ keywords of a record's root."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from openclubs.validate.rules.activity import check_activities
@@ -139,41 +140,45 @@ def check_organization(ctx: Collector, record: dict[str, Any], path: str) -> Non
             )
     if not any(not is_empty(record.get(route)) for route in CONTACT_ROUTES):
         ctx.add("no_contact_route", path)
-    urls: list[str] = []
+    url = record.get("url")
     for key, value in record.items():
-        where = child(path, key)
-        if key in ("name", "description"):
-            check_text(ctx, value, where, key)
-        elif key == "url":
-            if check_url(ctx, value, where, key):
-                urls.append(value)
-        elif key == "sameAs":
-            for i, same in enumerate(check_urls(ctx, value, where, key)):
-                if any(_same_page(same, u) for u in urls):
-                    at = f"{where}[{i}]" if isinstance(value, list) else where
-                    ctx.add("same_as_repeats_url", at, prop=key, value=quote(same))
-        elif key == "activity":
-            check_activities(ctx, value, where)
-        elif key == "location":
-            check_location(ctx, value, where)
-        elif key == "email":
-            check_email(ctx, value, where)
-        elif key == "telephone":
-            check_telephone(ctx, value, where)
-        elif key == "logo":
-            check_image(ctx, value, where, "logo")
-        elif key == "alternateName":
-            check_texts(ctx, value, where, key)
-        elif key == "genderRestriction":
-            _check_gender(ctx, value, where)
-        elif key == "ageRange":
-            _check_age_range(ctx, value, where)
-        elif key == "address" and isinstance(value, dict):
-            check_postal_address(ctx, value, where)
-        elif key in ("memberOf", "member"):
-            _check_membership(ctx, value, where, key)
+        handler = _HANDLERS.get(key)
+        if handler is not None:
+            handler(ctx, value, f"{path}.{key}", key, url)
         elif key not in _KNOWN:
-            ctx.add("property_not_in_club_spec", where, prop=key, owner=owner)
+            ctx.add("property_not_in_club_spec", child(path, key), prop=key, owner=owner)
+
+
+def _same_as(ctx: Collector, value: Any, where: str, key: str, url: Any) -> None:
+    for i, same in enumerate(check_urls(ctx, value, where, key)):
+        if isinstance(url, str) and _same_page(same, url):
+            at = f"{where}[{i}]" if isinstance(value, list) else where
+            ctx.add("same_as_repeats_url", at, prop=key, value=quote(same))
+
+
+def _address(ctx: Collector, value: Any, where: str, key: str, url: Any) -> None:
+    if isinstance(value, dict):
+        check_postal_address(ctx, value, where)
+
+
+Handler = Callable[[Collector, Any, str, str, Any], object]
+_HANDLERS: dict[str, Handler] = {
+    "name": lambda ctx, v, w, k, u: check_text(ctx, v, w, k) and None,
+    "description": lambda ctx, v, w, k, u: check_text(ctx, v, w, k) and None,
+    "url": lambda ctx, v, w, k, u: check_url(ctx, v, w, k) and None,
+    "sameAs": _same_as,
+    "activity": lambda ctx, v, w, k, u: check_activities(ctx, v, w),
+    "location": lambda ctx, v, w, k, u: check_location(ctx, v, w),
+    "email": lambda ctx, v, w, k, u: check_email(ctx, v, w),
+    "telephone": lambda ctx, v, w, k, u: check_telephone(ctx, v, w),
+    "logo": lambda ctx, v, w, k, u: check_image(ctx, v, w, "logo"),
+    "alternateName": lambda ctx, v, w, k, u: check_texts(ctx, v, w, k),
+    "genderRestriction": lambda ctx, v, w, k, u: _check_gender(ctx, v, w),
+    "ageRange": lambda ctx, v, w, k, u: _check_age_range(ctx, v, w),
+    "address": _address,
+    "memberOf": lambda ctx, v, w, k, u: _check_membership(ctx, v, w, k),
+    "member": lambda ctx, v, w, k, u: _check_membership(ctx, v, w, k),
+}
 
 
 def _same_page(a: str, b: str) -> bool:
