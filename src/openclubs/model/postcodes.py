@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _OUTWARD = (
     r"(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}"
@@ -60,6 +61,7 @@ def is_outward_code(text: str) -> bool:
     return bool(_OUTWARD_ONLY.match(compact(text)))
 
 
+@lru_cache(maxsize=65536)
 def check_postcode(text: str) -> PostcodeCheck:
     """Check a postcode and explain what is wrong; never guesses silently."""
     canonical = canonical_postcode(text)

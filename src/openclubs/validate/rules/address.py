@@ -47,7 +47,7 @@ def check_postal_address(ctx: Collector, node: dict[str, Any], path: str) -> Non
     country: str | None = None
     for field in ADDRESS_FIELDS:
         value = node.get(field)
-        where = child(path, field)
+        where = f"{path}.{field}"
         if value is None and field not in node:
             ctx.add(
                 "missing_required_property",

@@ -142,7 +142,7 @@ def check_place(ctx: Collector, node: dict[str, Any], path: str, depth: int = 0)
 
 def _check_optional(ctx: Collector, node: dict[str, Any], path: str, depth: int) -> None:
     for key, value in node.items():
-        where = child(path, key)
+        where = child(path, key) if key[:1] == "@" else f"{path}.{key}"
         if key == "description":
             check_text(ctx, value, where, key)
         elif key == "url":
