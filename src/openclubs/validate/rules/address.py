@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from decimal import Decimal
 from typing import Any
 
 from openclubs.model.countries import UK_POSTCODE_COUNTRIES, country_code, is_alpha2
@@ -36,7 +36,6 @@ _ADDRESS_HINTS = {
 _GEO_KNOWN = frozenset({"@type", "type", "@id", "id", "latitude", "longitude", "elevation"})
 _ADDRESS_TYPE = frozenset({"PostalAddress"})
 _GEO_TYPE = frozenset({"GeoCoordinates"})
-_DECIMALS = re.compile(r"\.(\d+)")
 
 
 def check_postal_address(ctx: Collector, node: dict[str, Any], path: str) -> None:
@@ -77,7 +76,8 @@ def check_postal_address(ctx: Collector, node: dict[str, Any], path: str) -> Non
         and postcode.strip()
         and (country is None or country in UK_POSTCODE_COUNTRIES)
     ):
-        check_uk_postcode(ctx, postcode, child(path, "postalCode"))
+        # a trailing comma is reported on its own (address_trailing_comma), not twice
+        check_uk_postcode(ctx, postcode.strip().rstrip(","), child(path, "postalCode"))
     unknown_properties(ctx, node, path, _ADDRESS_KNOWN, "PostalAddress")
 
 
@@ -122,6 +122,15 @@ def check_uk_postcode(ctx: Collector, postcode: str, path: str) -> None:
         ctx.add("invalid_postcode", path, value=quote(postcode), hint=hint)
     elif verdict.canonical != postcode:
         ctx.add("postcode_format", path, value=quote(postcode), expected=verdict.canonical)
+
+
+def _decimals(value: float) -> int:
+    """Decimal places as written in JSON (6e-05 has five; 51.0 has one)."""
+    text = repr(value)
+    if "e" in text or "E" in text:
+        exponent = Decimal(text).as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return len(text.partition(".")[2])
 
 
 def check_geo(ctx: Collector, node: dict[str, Any], path: str) -> None:
@@ -172,8 +181,7 @@ def check_geo(ctx: Collector, node: dict[str, Any], path: str) -> None:
             )
             continue
         numbers.append(value)
-        match = _DECIMALS.search(repr(float(value)))
-        if isinstance(value, int) or match is None or len(match.group(1)) < 2:
+        if isinstance(value, int) or _decimals(value) < 2:
             ctx.add("low_precision_coordinate", where, prop=field, value=value)
     if len(numbers) == 2 and numbers[0] == 0 and numbers[1] == 0:
         ctx.add("null_island", path)

@@ -85,8 +85,8 @@ def check_text(ctx: Collector, value: Any, path: str, prop: str, html: bool = Tr
     if not isinstance(value, str):
         ctx.add("invalid_type", path, prop=prop, expected="text", actual=describe(value))
         return False
-    if value == "":
-        ctx.add("empty_value", path, prop=prop, actual='""')
+    if not value or value.isspace():
+        ctx.add("empty_value", path, prop=prop, actual=quote(value))
         return False
     if value[0].isspace() or value[-1].isspace() or "\n" in value:
         ctx.add("untidy_whitespace", path, prop=prop, value=quote(value))

@@ -83,7 +83,7 @@ def check_context(ctx: Collector, record: dict[str, Any], path: str, inherited: 
         return
     entries = context if isinstance(context, list) else [context]
     strings = [c for c in entries if isinstance(c, str)]
-    if OA_CONTEXT in strings:
+    if entries and entries[0] == OA_CONTEXT:
         return
     near = [
         c for c in strings if c.rstrip("/").split("://")[-1].removeprefix("www.") == "openactive.io"
@@ -150,8 +150,9 @@ def check_organization(ctx: Collector, record: dict[str, Any], path: str) -> Non
 
 
 def _same_as(ctx: Collector, value: Any, where: str, key: str, url: Any) -> None:
+    home = _page_key(url) if isinstance(url, str) else None
     for i, same in enumerate(check_urls(ctx, value, where, key)):
-        if isinstance(url, str) and _same_page(same, url):
+        if home is not None and _page_key(same) == home:
             at = f"{where}[{i}]" if isinstance(value, list) else where
             ctx.add("same_as_repeats_url", at, prop=key, value=quote(same))
 
@@ -181,11 +182,9 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 
-def _same_page(a: str, b: str) -> bool:
-    def key(u: str) -> str:
-        return u.split("://", 1)[-1].removeprefix("www.").rstrip("/").lower()
-
-    return key(a) == key(b)
+def _page_key(url: str) -> str:
+    """What makes two URLs the same page here: no scheme, no www., no trailing slash, any case."""
+    return url.partition("://")[2].removeprefix("www.").rstrip("/").lower()
 
 
 def _check_gender(ctx: Collector, value: Any, path: str) -> None:
