@@ -162,19 +162,34 @@ def _repair(text: str, first_line: int) -> tuple[str, list[Issue]]:
     return "".join(out), fixes
 
 
-def locate(text: str, first_line: int = 1) -> dict[str, tuple[int, int]]:
+class Positions:
+    """JSONPath -> (line, column), computed from character offsets only when asked for."""
+
+    def __init__(self, text: str, first_line: int, offsets: dict[str, int]) -> None:
+        self._text, self._first_line, self._offsets = text, first_line, offsets
+        self._starts: list[int] | None = None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._offsets
+
+    def __getitem__(self, path: str) -> tuple[int, int]:
+        offset = self._offsets[path]
+        if self._starts is None:
+            self._starts = [m.start() for m in re.finditer("\n", self._text)]
+        index = bisect.bisect_right(self._starts, offset - 1)
+        line_start = self._starts[index - 1] + 1 if index else 0
+        return index + self._first_line, offset - line_start + 1
+
+    def get(self, path: str) -> tuple[int, int] | None:
+        return self[path] if path in self._offsets else None
+
+
+def locate(text: str, first_line: int = 1) -> Positions:
     """Map every JSONPath in a valid JSON text to the (line, column) where it starts.
 
     Members are located at their key, array entries at their value.
     """
-    starts = [m.start() for m in re.finditer("\n", text)]
-
-    def position(offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(starts, offset - 1)
-        line_start = starts[index - 1] + 1 if index else 0
-        return index + first_line, offset - line_start + 1
-
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, int] = {}
     tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text)]
     # stack entries: [path, kind, index or pending key]
     stack: list[list[Any]] = []
@@ -183,11 +198,11 @@ def locate(text: str, first_line: int = 1) -> dict[str, tuple[int, int]]:
     pending_key_path: str | None = None
     for tok, offset in tokens:
         if stack and stack[-1][1] == "{" and expecting_key and tok.startswith('"'):
-            key = json.loads(tok)
+            key = tok[1:-1] if "\\" not in tok else json.loads(tok)
             member = stack[-1][0] + (
                 f".{key}" if _IDENT.match(key) else "['" + key.replace("'", "\\'") + "']"
             )
-            found.setdefault(member, position(offset))
+            found.setdefault(member, offset)
             pending_key_path = member
             expecting_key = False
             continue
@@ -207,18 +222,18 @@ def locate(text: str, first_line: int = 1) -> dict[str, tuple[int, int]]:
             path_here = "$"
         elif stack[-1][1] == "[":
             path_here = f"{stack[-1][0]}[{stack[-1][2]}]"
-            found.setdefault(path_here, position(offset))
+            found.setdefault(path_here, offset)
         else:
             path_here = pending_key_path or stack[-1][0]
         if tok in "{[":
             if not stack:
-                found.setdefault("$", position(offset))
+                found.setdefault("$", offset)
             stack.append([path_here, tok, 0])
             expecting_key = tok == "{"
-    return found
+    return Positions(text, first_line, found)
 
 
-def line_of(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
+def line_of(positions: Positions, path: str) -> tuple[int, int] | None:
     """The position of `path`, or of its nearest located ancestor (for a missing property)."""
     while path:
         if path in positions:
