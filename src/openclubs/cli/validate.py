@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from openclubs.validate.catalogue import BY_TYPE
 from openclubs.validate.engine import validate_sources
 from openclubs.validate.render import (
     render_catalogue_markdown,
@@ -61,8 +62,6 @@ def validate_command(
     Exit status: 0 valid; 1 failures (or warnings with --strict); 2 an input could not be
     read, or a usage error.
     """
-    from openclubs.validate.catalogue import BY_TYPE
-
     if list_issues:
         text = (
             render_catalogue_markdown() if output_format == "markdown" else render_catalogue_text()

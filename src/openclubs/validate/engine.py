@@ -9,7 +9,7 @@ from typing import Any
 from openclubs.ingest.fetch import fetch_text
 from openclubs.ingest.html import json_ld_blocks, looks_like_html
 from openclubs.ingest.jsontext import line_of, locate, parse_json
-from openclubs.ingest.sources import Document, Fetcher, SourceError, read_documents
+from openclubs.ingest.sources import Fetcher, SourceError, read_documents
 from openclubs.validate.records import find_records, is_opportunity, is_other_thing
 from openclubs.validate.report import Issue, Report, make_issue
 from openclubs.validate.rules.common import Collector, describe, node_type, quote
@@ -152,12 +152,8 @@ def validate_sources(specs: Iterable[str], fetch: Fetcher = fetch_text) -> Repor
                     _place(make_issue("source_unreadable", "$", detail=str(doc)), doc.source)
                 )
                 continue
-            issues, count = _document(doc)
+            issues, count = check_text(doc.text, doc.name)
             report.extend(issues)
             report.records += count
     report.sort()
     return report
-
-
-def _document(doc: Document) -> tuple[list[Issue], int]:
-    return check_text(doc.text, doc.name)
