@@ -62,9 +62,9 @@ class Suggestion:
     how: str  # "prefLabel", "altLabel", "hiddenLabel", "synonym", "similar spelling", "contains"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class ConceptScheme:
-    """An indexed SKOS ConceptScheme."""
+    """An indexed SKOS ConceptScheme (compared and hashed by identity)."""
 
     id: str
     title: str

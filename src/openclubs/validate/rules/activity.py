@@ -13,6 +13,7 @@ from openclubs.validate.rules.common import (
     check_url,
     child,
     describe,
+    memoised,
     quote,
     unknown_properties,
 )
@@ -32,7 +33,7 @@ _OA_SCHEMES = frozenset(
 )
 
 
-def check_activities(ctx: Collector, value: Any, path: str) -> None:
+def check_activities(ctx: Collector, value: Any, path: str, prop: str = "activity") -> None:
     """§3.1 activity: REQUIRED, "Array of skos:Concept"."""
     if isinstance(value, dict):
         ctx.add(
@@ -43,7 +44,7 @@ def check_activities(ctx: Collector, value: Any, path: str) -> None:
             actual="a single object",
             hint=" Put it inside [ ].",
         )
-        check_concept(ctx, value, path)
+        memoised(check_concept, ctx, value, path, activity_list())
         return
     if isinstance(value, str):
         _activity_text(ctx, value, path)
@@ -62,7 +63,7 @@ def check_activities(ctx: Collector, value: Any, path: str) -> None:
     for i, entry in enumerate(value):
         where = f"{path}[{i}]"
         if isinstance(entry, dict):
-            check_concept(ctx, entry, where)
+            memoised(check_concept, ctx, entry, where, activity_list())
         elif isinstance(entry, str):
             _activity_text(ctx, entry, where)
         else:

@@ -14,6 +14,7 @@ from openclubs.validate.rules.common import (
     check_type,
     child,
     describe,
+    plain_text,
     quote,
     unknown_properties,
 )
@@ -46,6 +47,11 @@ def check_postal_address(ctx: Collector, node: dict[str, Any], path: str) -> Non
     country: str | None = None
     for field in ADDRESS_FIELDS:
         value = node.get(field)
+        if value.__class__ is str and plain_text(value) and value[-1] != ",":
+            if field == "addressCountry" and is_alpha2(value):
+                country = value
+            if field != "addressCountry" or country is not None:
+                continue  # the usual case: clean text (and a valid country code)
         where = f"{path}.{field}"
         if value is None and field not in node:
             ctx.add(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from openclubs.validate.report import Issue, make_issue
@@ -13,6 +15,8 @@ _URL = re.compile(
     r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://(?:localhost|[\d.]+)(?::\d+)?(?:[/?#]\S*)?$"
 )
 _SUFFIX: dict[str, str] = {}
+# Text that needs no closer look: no white space at either end, no line break, no < or &.
+plain_text = re.compile(r"[^\s<&](?:[^<&\n]*[^\s<&])?\Z").match
 
 
 def child(path: str, key: str) -> str:
@@ -75,6 +79,8 @@ def is_url(value: str) -> bool:
 
 def check_keywords(ctx: Collector, node: dict[str, Any], path: str) -> None:
     """`type`/`id` written instead of `@type`/`@id` (the OpenActive context aliases them)."""
+    if "type" not in node and "id" not in node:
+        return
     for key in ("type", "id"):
         if key in node and "@" + key not in node:
             ctx.add("keyword_without_at", child(path, key), prop=key)
@@ -82,6 +88,8 @@ def check_keywords(ctx: Collector, node: dict[str, Any], path: str) -> None:
 
 def check_text(ctx: Collector, value: Any, path: str, prop: str, html: bool = True) -> bool:
     """A plain-text value: a non-empty string without HTML or stray white space."""
+    if type(value) is str and plain_text(value):
+        return True  # the common case, decided by one regular expression
     if not isinstance(value, str):
         ctx.add("invalid_type", path, prop=prop, expected="text", actual=describe(value))
         return False
@@ -142,7 +150,11 @@ def check_type(
     ctx: Collector, node: dict[str, Any], path: str, expected: str, accepted: frozenset[str]
 ) -> str | None:
     """The node's @type: missing or not among `accepted` is reported. Returns the type."""
-    kind = node_type(node)
+    kind = node.get("@type")
+    if kind.__class__ is str and kind in accepted:
+        return str(kind)
+    if kind is None:
+        kind = node.get("type")
     if kind is None:
         ctx.add("missing_type", path, expected=expected)
         return None
@@ -171,6 +183,37 @@ def check_id(ctx: Collector, node: dict[str, Any], path: str, owner: str) -> Non
 def unknown_properties(
     ctx: Collector, node: dict[str, Any], path: str, known: frozenset[str], owner: str
 ) -> None:
+    if node.keys() <= known:
+        return
     for key in node:
         if key not in known:
             ctx.add("property_not_in_club_spec", child(path, key), prop=key, owner=owner)
+
+
+NodeCheck = Callable[[Collector, dict[str, Any], str], None]
+_MEMO: dict[Hashable, tuple[Issue, ...]] = {}
+MEMO_SIZE = 8192
+
+
+def memoised(
+    check: NodeCheck, ctx: Collector, node: dict[str, Any], path: str, *also: Hashable
+) -> None:
+    """Run `check` on a flat object once per distinct content (the same Concept or amenity
+    recurs in thousands of records), re-rooting the remembered issues at `path`. `also` adds
+    what else the verdict depends on (e.g. the Activity List in use). Objects with nested
+    values are checked directly."""
+    try:
+        key = (check, tuple(node.items()), *also)
+        issues = _MEMO.get(key)
+    except TypeError:  # a list or object inside: not memoised
+        check(ctx, node, path)
+        return
+    if issues is None:
+        fresh = Collector()
+        check(fresh, node, "$")
+        issues = tuple(fresh.issues)
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = issues
+    for issue in issues:
+        ctx.issues.append(dataclasses.replace(issue, path=path + issue.path[1:]))

@@ -140,46 +140,30 @@ def check_organization(ctx: Collector, record: dict[str, Any], path: str) -> Non
             )
     if not any(not is_empty(record.get(route)) for route in CONTACT_ROUTES):
         ctx.add("no_contact_route", path)
-    url = record.get("url")
     for key, value in record.items():
         handler = _HANDLERS.get(key)
         if handler is not None:
-            handler(ctx, value, f"{path}.{key}", key, url)
+            handler(ctx, value, f"{path}.{key}", key)
         elif key not in _KNOWN:
             ctx.add("property_not_in_club_spec", child(path, key), prop=key, owner=owner)
+    url, same_as = record.get("url"), record.get("sameAs")
+    if isinstance(url, str) and same_as is not None:
+        _repeats_url(ctx, same_as, f"{path}.sameAs", url)
 
 
-def _same_as(ctx: Collector, value: Any, where: str, key: str, url: Any) -> None:
-    home = _page_key(url) if isinstance(url, str) else None
-    for i, same in enumerate(check_urls(ctx, value, where, key)):
-        if home is not None and _page_key(same) == home:
-            at = f"{where}[{i}]" if isinstance(value, list) else where
-            ctx.add("same_as_repeats_url", at, prop=key, value=quote(same))
+def _repeats_url(ctx: Collector, value: Any, where: str, url: str) -> None:
+    """sameAs entries that are the club's own `url` again (spec Examples 2 and 3 do this)."""
+    home = _page_key(url)
+    entries = enumerate(value) if isinstance(value, list) else [(None, value)]
+    for i, same in entries:
+        if isinstance(same, str) and is_url(same) and _page_key(same) == home:
+            at = where if i is None else f"{where}[{i}]"
+            ctx.add("same_as_repeats_url", at, prop="sameAs", value=quote(same))
 
 
-def _address(ctx: Collector, value: Any, where: str, key: str, url: Any) -> None:
+def _address(ctx: Collector, value: Any, where: str, key: str) -> None:
     if isinstance(value, dict):
         check_postal_address(ctx, value, where)
-
-
-Handler = Callable[[Collector, Any, str, str, Any], object]
-_HANDLERS: dict[str, Handler] = {
-    "name": lambda ctx, v, w, k, u: check_text(ctx, v, w, k) and None,
-    "description": lambda ctx, v, w, k, u: check_text(ctx, v, w, k) and None,
-    "url": lambda ctx, v, w, k, u: check_url(ctx, v, w, k) and None,
-    "sameAs": _same_as,
-    "activity": lambda ctx, v, w, k, u: check_activities(ctx, v, w),
-    "location": lambda ctx, v, w, k, u: check_location(ctx, v, w),
-    "email": lambda ctx, v, w, k, u: check_email(ctx, v, w),
-    "telephone": lambda ctx, v, w, k, u: check_telephone(ctx, v, w),
-    "logo": lambda ctx, v, w, k, u: check_image(ctx, v, w, "logo"),
-    "alternateName": lambda ctx, v, w, k, u: check_texts(ctx, v, w, k),
-    "genderRestriction": lambda ctx, v, w, k, u: _check_gender(ctx, v, w),
-    "ageRange": lambda ctx, v, w, k, u: _check_age_range(ctx, v, w),
-    "address": _address,
-    "memberOf": lambda ctx, v, w, k, u: _check_membership(ctx, v, w, k),
-    "member": lambda ctx, v, w, k, u: _check_membership(ctx, v, w, k),
-}
 
 
 def _page_key(url: str) -> str:
@@ -273,3 +257,24 @@ def _check_membership(ctx: Collector, value: Any, path: str, prop: str) -> None:
                 ctx.add("invalid_id", child(where, "@id"), owner=prop, value=describe(ref))
         elif check_text(ctx, entry, where, prop) and not is_url(entry):
             ctx.add("member_of_not_id", where, prop=prop, value=quote(entry))
+
+
+# Each handler takes (collector, value, JSONPath, property name).
+Handler = Callable[[Collector, Any, str, str], object]
+_HANDLERS: dict[str, Handler] = {
+    "name": check_text,
+    "description": check_text,
+    "url": check_url,
+    "sameAs": check_urls,
+    "activity": check_activities,
+    "location": check_location,
+    "email": check_email,
+    "telephone": check_telephone,
+    "logo": check_image,
+    "alternateName": check_texts,
+    "genderRestriction": lambda ctx, v, w, k: _check_gender(ctx, v, w),
+    "ageRange": lambda ctx, v, w, k: _check_age_range(ctx, v, w),
+    "address": _address,
+    "memberOf": _check_membership,
+    "member": _check_membership,
+}

@@ -15,6 +15,7 @@ from openclubs.validate.rules.common import (
     check_url,
     child,
     describe,
+    memoised,
     node_type,
     quote,
     unknown_properties,
@@ -38,7 +39,7 @@ _ADDRESS_KEYS = ("streetAddress", "postalCode", "addressLocality")
 MAX_DEPTH = 4
 
 
-def check_location(ctx: Collector, value: Any, path: str) -> None:
+def check_location(ctx: Collector, value: Any, path: str, prop: str = "location") -> None:
     """§3.1 location: "schema:Place or array of schema:Place, schema: address, String"."""
     if isinstance(value, str):
         if check_text(ctx, value, path, "location"):
@@ -164,7 +165,10 @@ def _check_optional(ctx: Collector, node: dict[str, Any], path: str, depth: int)
                 check_image(ctx, image, i)
         elif key == "amenityFeature":
             for i, feature in _as_list(ctx, value, where, key):
-                check_amenity(ctx, feature, i)
+                if isinstance(feature, dict):
+                    memoised(check_amenity, ctx, feature, i)
+                else:
+                    check_amenity(ctx, feature, i)
         elif key == "openingHoursSpecification":
             for i, spec in _as_list(ctx, value, where, key):
                 if isinstance(spec, dict):
