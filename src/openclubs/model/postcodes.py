@@ -43,11 +43,12 @@ def compact(text: str) -> str:
 def canonical_postcode(text: str) -> str | None:
     """'sk17 6sh' → 'SK17 6SH'; None when it is not a well-formed full UK postcode.
 
-    Spacing is free ('SK176SH', 'SK17  6SH'), but a space inside the code must be the one
-    before the last three characters: 'NP7 17DB' is not read as 'NP71 7DB'.
+    Spacing is free ('SK176SH', 'SK17  6SH', 'HR8 2 JE'), but when there is a space, what
+    stands before the first one must be the whole outward code: 'NP7 17DB' is not read as
+    'NP71 7DB'.
     """
     parts = text.split()
-    if len(parts) > 1 and len(parts[-1]) != 3:
+    if len(parts) > 1 and len("".join(parts[1:])) != 3:
         return None
     match = _FULL.match(compact(text))
     if match is None:
@@ -78,7 +79,7 @@ def check_postcode(text: str) -> PostcodeCheck:
     if len(squeezed) > 7:
         return PostcodeCheck(text, None, "it is too long (a full postcode has 5 to 7 characters)")
     parts = text.split()
-    if len(parts) > 1 and len(parts[-1]) != 3:
+    if len(parts) > 1 and len("".join(parts[1:])) != 3:
         return PostcodeCheck(
             text, None, "the part after the space must be three characters: a digit and two letters"
         )
@@ -89,6 +90,9 @@ def check_postcode(text: str) -> PostcodeCheck:
         + inward[1:].translate(_LETTER_LOOKALIKES)
     )
     guess = canonical_postcode(repaired)
+    if guess is None and len(outward) > 1:  # "S020 6BG": a zero where the letter O belongs
+        second = outward[1].translate(_LETTER_LOOKALIKES)
+        guess = canonical_postcode(outward[0] + second + outward[2:] + inward)
     if guess is not None:
         return PostcodeCheck(
             text, None, "a letter stands where a digit belongs (or the reverse)", guess

@@ -1,0 +1,1 @@
+"""Normalising imported club data: geocoding postcodes and similar clean-ups."""
