@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from openclubs.cli.activities import activities
+from openclubs.cli.import_cmd import import_command
 from openclubs.cli.validate import validate_command
 
 
@@ -17,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(validate_command)
 cli.add_command(activities)
+cli.add_command(import_command)
 
 
 def main() -> None:

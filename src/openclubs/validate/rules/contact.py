@@ -13,6 +13,7 @@ from openclubs.validate.rules.common import Collector, check_text, quote
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+EMAIL_PATTERN = _EMAIL  # public name: the importer cleans addresses with the same pattern
 PERSONAL_EMAIL_DOMAINS = frozenset(
     """gmail.com googlemail.com hotmail.com hotmail.co.uk outlook.com live.com live.co.uk
     msn.com yahoo.com yahoo.co.uk ymail.com icloud.com me.com mac.com aol.com aol.co.uk

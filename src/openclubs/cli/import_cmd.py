@@ -1,0 +1,180 @@
+"""``openclubs import``: turn club lists into Club Specification 0.2 records."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from openclubs.importer.build import DEFAULT_BASE_URL
+from openclubs.importer.output import output_kind, write_log, write_records, write_rejects
+from openclubs.importer.run import import_files
+
+
+@click.command(name="import")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "xlsx", "csv", "json"]),
+    default="auto",
+    show_default=True,
+    help="Input format (auto: from the name and content).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, exists=True),
+    help='JSON file naming columns: {"name": "Club Title", "postcode": "PC", ...}.',
+)
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where the records will be published: ids are BASE/clubs/KEY when the source "
+    "has no URL id of its own.",
+)
+@click.option(
+    "--geocode",
+    "geocode",
+    default="none",
+    show_default=True,
+    metavar="postcodes.io|FILE|none",
+    help="Look up latitude/longitude from postcodes: the postcodes.io service, or a CSV "
+    "of postcode,latitude,longitude (such as the ONS Postcode Directory).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    default="-",
+    show_default=True,
+    help="Where to write the records: a .jsonl or .json file, a directory (one file per "
+    "club), or - for standard output (JSON Lines).",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["jsonl", "json", "files"]),
+    help="Override the output format chosen from -o.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    help="CSV of every rejected row (file, sheet, row, column, reason).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="JSON log: per record, its source row, every change made and its issues.",
+)
+@click.option(
+    "--reject-invalid",
+    is_flag=True,
+    help="Reject records that still fail validation instead of writing them.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def import_command(
+    files: tuple[str, ...],
+    fmt: str,
+    mapping: str | None,
+    base_url: str,
+    geocode: str,
+    out: str,
+    output_format: str | None,
+    rejects: str | None,
+    log_path: str | None,
+    reject_invalid: bool,
+    quiet: bool,
+) -> None:
+    """Import club lists as OpenActive Club Specification 0.2 JSON-LD.
+
+    Reads the openactive-clubs spreadsheets (both layouts), CSV and XLSX lists with
+    recognisable headers (name, website, email, phone, address lines, town, county,
+    postcode, country, sport, latitude/longitude, age, gender ...), known registers (the HMRC
+    CASC register, the UK rifle clubs list) and JSON. Cleans names, postcodes, countries,
+    telephones, URLs and activities, recording every change; every row ends as a record or
+    as a rejected row with its reason.
+
+    Exit status: 0 every row became a record; 1 some rows were rejected; 2 a file could not
+    be read, or a usage error.
+    """
+    from openclubs.normalise.geocode import GeocoderSetupError, make_geocoder
+
+    column_map = None
+    if mapping:
+        try:
+            column_map = orjson.loads(Path(mapping).read_bytes())
+        except orjson.JSONDecodeError as err:
+            raise click.UsageError(f"--mapping {mapping}: not valid JSON ({err})") from None
+        if not isinstance(column_map, dict) or not all(
+            isinstance(v, str) for v in column_map.values()
+        ):
+            raise click.UsageError('--mapping must be a JSON object such as {"name": "Club"}')
+    try:
+        geocoder = make_geocoder(geocode)
+    except GeocoderSetupError as err:
+        raise click.UsageError(f"--geocode: {err}") from None
+
+    options = {
+        "mapping": column_map,
+        "base_url": base_url,
+        "geocoder": geocoder,
+        "reject_invalid": reject_invalid,
+        "fmt": fmt,
+    }
+    total = _estimate_rows(files) if not quiet and sys.stderr.isatty() else 0
+    if total > 2000:  # a progress bar on long files
+        with click.progressbar(length=total, label="importing rows", file=sys.stderr) as bar:
+            result = import_files(list(files), progress=bar.update, **options)  # type: ignore[arg-type]
+    else:
+        result = import_files(list(files), **options)  # type: ignore[arg-type]
+    kind = output_kind(out, output_format)
+    if kind == "files":
+        write_records(result.clubs, Path(out), kind)
+    elif out == "-":
+        write_records(result.clubs, sys.stdout.buffer, kind)
+        sys.stdout.buffer.flush()
+    else:
+        with open(out, "wb") as handle:
+            write_records(result.clubs, handle, kind)
+    if rejects:
+        write_rejects(result, Path(rejects))
+    if log_path:
+        write_log(result, Path(log_path))
+    if not quiet:
+        for message in result.unreadable:
+            click.echo(f"openclubs import: {message}", err=True)
+        s = result.summary()
+        click.echo(
+            f"openclubs import: {s['rows']} rows = {s['accepted']} accepted + {s['rejected']} "
+            f"rejected; {s['valid']} records valid, {s['with_failures']} with failures; "
+            f"{s['changes']} changes recorded"
+            + (
+                ""
+                if rejects
+                else " (--rejects FILE lists the rejected rows)"
+                if s["rejected"]
+                else ""
+            ),
+            err=True,
+        )
+        for problem in result.rejects[:5]:
+            click.echo(f"  rejected {problem.file} row {problem.row}: {problem.reason}", err=True)
+        if len(result.rejects) > 5:
+            click.echo(f"  ... and {len(result.rejects) - 5} more", err=True)
+    sys.exit(2 if result.unreadable else 1 if result.rejects else 0)
+
+
+def _estimate_rows(files: tuple[str, ...]) -> int:
+    """Lines of the text files (a CSV row is about a line); 0 for the others."""
+    total = 0
+    for name in files:
+        path = Path(name)
+        if path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt"):
+            with path.open("rb") as handle:
+                total += sum(
+                    chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
+                )
+    return total

@@ -1,0 +1,89 @@
+"""Writing imported records (JSON Lines, a JSON array or one file per club), the rejects
+report (CSV) and the log of changes and issues (JSON)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Literal
+
+import orjson
+
+from openclubs.importer.run import ImportedClub, ImportResult
+
+OutputKind = Literal["jsonl", "json", "files"]
+
+
+def output_kind(out: str | None, declared: str | None = None) -> OutputKind:
+    if declared in ("jsonl", "json", "files"):
+        return declared  # type: ignore[return-value]
+    if out is None or out == "-":
+        return "jsonl"
+    if out.endswith(("/", "\\")) or Path(out).is_dir():
+        return "files"
+    return "json" if out.lower().endswith((".json", ".jsonld")) else "jsonl"
+
+
+def write_records(clubs: Iterable[ImportedClub], out: IO[bytes] | Path, kind: OutputKind) -> int:
+    count = 0
+    if kind == "files":
+        assert isinstance(out, Path)
+        out.mkdir(parents=True, exist_ok=True)
+        for club in clubs:
+            name = re.sub(
+                r"[^A-Za-z0-9._-]+", "-", club.record["@id"].rstrip("/").rpartition("/")[2]
+            )
+            (out / f"{name or 'club'}.jsonld").write_bytes(
+                orjson.dumps(club.record, option=orjson.OPT_INDENT_2) + b"\n"
+            )
+            count += 1
+        return count
+    assert not isinstance(out, Path)
+    if kind == "json":
+        out.write(b"[\n")
+    for club in clubs:
+        if kind == "json":
+            out.write(b",\n" if count else b"")
+            out.write(orjson.dumps(club.record, option=orjson.OPT_INDENT_2))
+        else:
+            out.write(orjson.dumps(club.record) + b"\n")
+        count += 1
+    if kind == "json":
+        out.write(b"\n]\n")
+    return count
+
+
+def write_rejects(result: ImportResult, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "sheet", "row", "column", "reason"])
+        for problem in [*result.rejects, *result.notes]:
+            kind = "" if problem in result.rejects else "(accepted) "
+            writer.writerow(
+                [
+                    problem.file,
+                    problem.sheet or "",
+                    problem.row,
+                    problem.column or "",
+                    kind + problem.reason,
+                ]
+            )
+        for message in result.unreadable:
+            writer.writerow(["", "", "", "", f"file not read: {message}"])
+
+
+def write_log(result: ImportResult, path: Path) -> None:
+    doc = {
+        "summary": result.summary(),
+        "unreadable": result.unreadable,
+        "rejected": [vars_of(p) for p in result.rejects],
+        "notes": [vars_of(p) for p in result.notes],
+        "records": [club.log_entry() for club in result.clubs],
+    }
+    path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def vars_of(problem: object) -> dict[str, object]:
+    return {k: getattr(problem, k) for k in ("file", "sheet", "row", "column", "reason")}
