@@ -19,6 +19,14 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The hot paths compiled with mypyc (skipped, with a message, where that cannot be done).
+# OPENCLUBS_PURE=1 removes the compiled modules and runs pure Python.
+if [ "${OPENCLUBS_PURE:-}" = 1 ]; then
+  .venv/bin/python scripts/compile.py --pure
+else
+  .venv/bin/python scripts/compile.py
+fi
+
 # The official OpenActive validators (Node), run as oracles by the parity tests. shared/ is
 # read-only, so its wrapper scripts are copied into build/ and the npm packages installed there.
 if [ -d "$SHARED/peers" ] && command -v npm >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== ruff" && .venv/bin/ruff check src tests benchmarks
-.venv/bin/ruff format --check src tests benchmarks
+echo "== ruff" && .venv/bin/ruff check src tests benchmarks scripts
+.venv/bin/ruff format --check src tests benchmarks scripts
 echo "== mypy" && .venv/bin/mypy
 echo "== pytest" && .venv/bin/python -m pytest -q "$@"

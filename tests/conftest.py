@@ -75,3 +75,15 @@ def local_site() -> Iterator[LocalSite]:
     yield site
     site.server.shutdown()
     site.server.server_close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test compiled modules built from other sources than the ones on disk."""
+    from openclubs.speedups import state
+
+    if state() == "stale":
+        pytest.exit(
+            "the mypyc-compiled modules are stale (a source changed since they were built): "
+            "run `bash scripts/setup.sh` (or `.venv/bin/python scripts/compile.py`)",
+            returncode=2,
+        )
