@@ -3,8 +3,10 @@ every row (accepted into a record, or rejected with its reason)."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -127,6 +129,32 @@ def import_files(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import every file; a file that cannot be read is recorded, never fatal to the others."""
+    with _bulk():
+        return _import(paths, fmt, mapping, base_url, geocoder, reject_invalid, progress)
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """The cyclic garbage collector paused while records pile up: they hold no cycles, and
+    its repeated walks over a growing heap cost a quarter of a large import's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    paths: list[str],
+    fmt: Format,
+    mapping: Mapping[str, str] | None,
+    base_url: str,
+    geocoder: Geocoder | None,
+    reject_invalid: bool,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
     result = ImportResult()
     built: list[Built] = []
     for name in paths:
