@@ -10,7 +10,8 @@ import orjson
 
 from openclubs.importer.build import DEFAULT_BASE_URL
 from openclubs.importer.output import output_kind, write_log, write_records, write_rejects
-from openclubs.importer.run import import_files
+from openclubs.importer.run import ImportResult, import_files
+from openclubs.store.sqlite import SQLiteStore
 
 
 @click.command(name="import")
@@ -48,10 +49,15 @@ from openclubs.importer.run import import_files
     "-o",
     "--output",
     "out",
-    default="-",
-    show_default=True,
+    default=None,
     help="Where to write the records: a .jsonl or .json file, a directory (one file per "
-    "club), or - for standard output (JSON Lines).",
+    "club), or - for standard output (JSON Lines; the default without --db).",
+)
+@click.option("--db", "db_path", help="Also upsert the records into this store (SQLite file).")
+@click.option(
+    "--source",
+    help="With --db: the name of this list (default: the file names). Clubs of the same "
+    "source that are missing from this import become deletions.",
 )
 @click.option(
     "--output-format",
@@ -81,7 +87,9 @@ def import_command(
     mapping: str | None,
     base_url: str,
     geocode: str,
-    out: str,
+    out: str | None,
+    db_path: str | None,
+    source: str | None,
     output_format: str | None,
     rejects: str | None,
     log_path: str | None,
@@ -130,8 +138,16 @@ def import_command(
             result = import_files(list(files), progress=bar.update, **options)  # type: ignore[arg-type]
     else:
         result = import_files(list(files), **options)  # type: ignore[arg-type]
+    if db_path:
+        stored = _store(result, db_path, source or ",".join(sorted(files)))
+        if not quiet:
+            click.echo(f"openclubs import: {db_path}: {stored}", err=True)
+    if out is None and db_path is None:
+        out = "-"
     kind = output_kind(out, output_format)
-    if kind == "files":
+    if out is None:
+        pass
+    elif kind == "files":
         write_records(result.clubs, Path(out), kind)
     elif out == "-":
         write_records(result.clubs, sys.stdout.buffer, kind)
@@ -178,3 +194,23 @@ def _estimate_rows(files: tuple[str, ...]) -> int:
                     chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
                 )
     return total
+
+
+def _store(result: ImportResult, db_path: str, source: str) -> str:
+    store = SQLiteStore(db_path)
+    try:
+        store.migrate()
+        summary = store.upsert(
+            (
+                (club.record, club.provenance(), [i.to_dict() for i in club.issues])
+                for club in result.clubs
+            ),
+            source,
+            replace_source=not result.unreadable,  # a file that failed must not delete its clubs
+        )
+    finally:
+        store.close()
+    return (
+        f"{summary.created} new, {summary.updated} changed, {summary.unchanged} unchanged, "
+        f"{summary.deleted} deleted (source {source!r})"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from openclubs.cli.activities import activities
+from openclubs.cli.db import db_group, export_command
 from openclubs.cli.import_cmd import import_command
 from openclubs.cli.validate import validate_command
 
@@ -19,6 +20,8 @@ def cli() -> None:
 cli.add_command(validate_command)
 cli.add_command(activities)
 cli.add_command(import_command)
+cli.add_command(db_group)
+cli.add_command(export_command)
 
 
 def main() -> None:

@@ -45,6 +45,15 @@ class ImportedClub:
     def valid(self) -> bool:
         return not any(i.severity == "failure" for i in self.issues)
 
+    def provenance(self) -> dict[str, Any]:
+        """Where the record came from and what was done to it, for the store."""
+        return {
+            "file": self.row.file,
+            "sheet": self.row.sheet,
+            "row": self.row.row,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
     def log_entry(self) -> dict[str, Any]:
         return {
             "@id": self.record["@id"],

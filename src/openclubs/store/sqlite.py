@@ -1,0 +1,299 @@
+"""The embedded store: SQLite (standard library), WAL, one writer at a time.
+
+Each club keeps its stable `@id`, a short `key` (its feed item id and page address), its Club
+Spec JSON-LD, its source and provenance, its latest validation issues, a state (updated or
+deleted) and an RPDE `modified`.
+
+How `modified` stays strictly increasing in commit order (docs/rpde-and-harvesting.md §1.7):
+every write runs in a `BEGIN IMMEDIATE` transaction, which SQLite grants to one connection
+at a time, and takes its numbers from a counter row inside that transaction. A transaction
+that starts later therefore commits later and gets larger numbers, so a consumer that has
+read up to N can never miss a change committed afterwards with a number ≤ N.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE clubs (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('updated', 'deleted')),
+        modified INTEGER NOT NULL UNIQUE,
+        data BLOB,
+        content_hash TEXT,
+        source TEXT,
+        provenance TEXT,
+        issues TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX clubs_feed ON clubs (modified, key);
+    CREATE INDEX clubs_source ON clubs (source, state);
+    CREATE TABLE change_counter (value INTEGER NOT NULL);
+    INSERT INTO change_counter VALUES (0);
+    """,
+)
+TOMBSTONE_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClub:
+    key: str
+    id: str
+    state: str
+    modified: int
+    data: dict[str, Any] | None
+    source: str | None
+    provenance: dict[str, Any] | None
+    issues: list[dict[str, Any]]
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+def club_key(club_id: str) -> str:
+    """The short key of a club: the last path segment of its @id when that is a plain slug
+    (as the importer makes them), else a hash of the @id."""
+    tail = club_id.rstrip("/").rpartition("/")[2]
+    if tail and len(tail) <= 100 and all(c.isalnum() or c in "-_." for c in tail):
+        return tail
+    return "c" + hashlib.sha1(club_id.encode()).hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class SQLiteStore:
+    """The store on one SQLite file (WAL mode; readers never block the writer)."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def version(self) -> int:
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; returns the number of migrations applied."""
+        applied = 0
+        with self._write():
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if self.version() < number:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={number}")
+                    applied += 1
+        return applied
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _next_modified(self) -> int:
+        row = self._db.execute(
+            "UPDATE change_counter SET value = value + 1 RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        records: Iterable[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]],
+        source: str | None = None,
+        *,
+        replace_source: bool = False,
+    ) -> WriteSummary:
+        """Write (record, provenance, issues) triples in one transaction. An unchanged record
+        keeps its `modified` (the feed does not churn). With `replace_source`, clubs of that
+        source that are not in `records` become deletions (tombstones)."""
+        created = updated = unchanged = deleted = 0
+        seen: set[str] = set()
+        with self._write() as db:
+            for record, provenance, issues in records:
+                key = club_key(record["@id"])
+                seen.add(key)
+                digest = _hash(record)
+                row = db.execute(
+                    "SELECT state, content_hash FROM clubs WHERE key = ?", (key,)
+                ).fetchone()
+                if row is not None and row[0] == "updated" and row[1] == digest:
+                    unchanged += 1
+                    continue
+                values = (
+                    record["@id"],
+                    "updated",
+                    self._next_modified(),
+                    orjson.dumps(record),
+                    digest,
+                    source,
+                    orjson.dumps(provenance).decode(),
+                    orjson.dumps(issues).decode(),
+                    _now(),
+                    key,
+                )
+                if row is None:
+                    db.execute(
+                        "INSERT INTO clubs (id, state, modified, data, content_hash, source, "
+                        "provenance, issues, updated_at, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        values,
+                    )
+                    created += 1
+                else:
+                    db.execute(
+                        "UPDATE clubs SET id=?, state=?, modified=?, data=?, content_hash=?, "
+                        "source=?, provenance=?, issues=?, updated_at=? WHERE key=?",
+                        values,
+                    )
+                    updated += 1
+            if replace_source and source is not None:
+                gone = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT key FROM clubs WHERE source = ? AND state = 'updated'", (source,)
+                    )
+                    if r[0] not in seen
+                ]
+                for key in gone:
+                    self._tombstone(key)
+                deleted = len(gone)
+        return WriteSummary(created, updated, unchanged, deleted)
+
+    def delete(self, club_id_or_key: str) -> bool:
+        """Mark a club deleted (a tombstone stays in the feed); False if there is none."""
+        with self._write():
+            key = self._key_of(club_id_or_key)
+            if key is None:
+                return False
+            self._tombstone(key)
+            return True
+
+    def _tombstone(self, key: str) -> None:
+        self._db.execute(
+            "UPDATE clubs SET state='deleted', data=NULL, content_hash=NULL, modified=?, "
+            "updated_at=? WHERE key=? AND state='updated'",
+            (self._next_modified(), _now(), key),
+        )
+
+    def _key_of(self, club_id_or_key: str) -> str | None:
+        row = self._db.execute(
+            "SELECT key FROM clubs WHERE (key = ? OR id = ?) AND state = 'updated'",
+            (club_id_or_key, club_id_or_key),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def prune(self, days: float = TOMBSTONE_DAYS, now: float | None = None) -> int:
+        """Remove tombstones older than `days` (never fewer than the 7 RPDE requires)."""
+        days = max(days, TOMBSTONE_DAYS)
+        cutoff = datetime.fromtimestamp((now or time.time()) - days * 86400, UTC)
+        stamp = cutoff.isoformat(timespec="seconds").replace("+00:00", "Z")
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM clubs WHERE state = 'deleted' AND updated_at < ?", (stamp,)
+            )
+            return cursor.rowcount
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, club_id_or_key: str) -> StoredClub | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM clubs WHERE key = ? OR id = ?",
+            (club_id_or_key, club_id_or_key),
+        ).fetchone()
+        return None if row is None else _club(row)
+
+    def page(
+        self, after_modified: int | None, after_key: str | None, limit: int
+    ) -> list[StoredClub]:
+        """One RPDE page: `WHERE (modified = @afterTimestamp AND id > @afterId) OR (modified >
+        @afterTimestamp) ORDER BY modified, id`, one query."""
+        if after_modified is None:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM clubs ORDER BY modified, key LIMIT ?", (limit,)
+            )
+        else:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM clubs WHERE (modified = ? AND key > ?) OR modified > ? "
+                "ORDER BY modified, key LIMIT ?",
+                (after_modified, after_key or "", after_modified, limit),
+            )
+        return [_club(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, count(*) FROM clubs GROUP BY state")
+        return {str(state): int(n) for state, n in rows}
+
+    def last_modified(self) -> str | None:
+        row = self._db.execute("SELECT max(updated_at) FROM clubs").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def iter_clubs(self, batch: int = 1000) -> Iterator[StoredClub]:
+        """Every current (not deleted) club, in feed order, streamed."""
+        after_modified, after_key = None, None
+        while True:
+            page = self.page(after_modified, after_key, batch)
+            for club in page:
+                if club.state == "updated":
+                    yield club
+            if len(page) < batch:
+                return
+            after_modified, after_key = page[-1].modified, page[-1].key
+
+
+_COLUMNS = "key, id, state, modified, data, source, provenance, issues, updated_at"
+
+
+def _club(row: tuple[Any, ...]) -> StoredClub:
+    key, club_id, state, modified, data, source, provenance, issues, updated_at = row
+    return StoredClub(
+        key=key,
+        id=club_id,
+        state=state,
+        modified=int(modified),
+        data=orjson.loads(data) if data is not None else None,
+        source=source,
+        provenance=orjson.loads(provenance) if provenance else None,
+        issues=orjson.loads(issues) if issues else [],
+        updated_at=updated_at,
+    )
