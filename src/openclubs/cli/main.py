@@ -7,6 +7,7 @@ import click
 from openclubs.cli.activities import activities
 from openclubs.cli.db import db_group, export_command
 from openclubs.cli.import_cmd import import_command
+from openclubs.cli.serve import serve_command
 from openclubs.cli.validate import validate_command
 
 
@@ -22,6 +23,7 @@ cli.add_command(activities)
 cli.add_command(import_command)
 cli.add_command(db_group)
 cli.add_command(export_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Publishing the store: the RPDE club feed, the dataset site and a page per club."""
