@@ -34,6 +34,7 @@ from openclubs.publish.site import (
     render,
     script_json,
 )
+from openclubs.publish.write_api import WritableStore, register_write_api
 from openclubs.store.sqlite import StoredClub
 from openclubs.version import __version__
 
@@ -136,6 +137,8 @@ def create_app(store: ClubStore, settings: Settings) -> FastAPI:
         )
         return HTMLResponse(html)
 
+    if isinstance(store, WritableStore):
+        register_write_api(app, store, settings)
     return app
 
 
