@@ -551,3 +551,17 @@ def test_official_rpde_validator_walks_the_served_feed(tmp_path: Path, page_size
         expected |= {("warning", "MinimumItemsRule", url) for url in pages[: with_items - 1]}
     found = {(m["severity"], m["rule"], m["url"]) for m in messages}
     assert found == expected, json.dumps(messages, indent=1)
+
+
+def test_raw_pages_equal_decoded_pages(store: SQLiteStore) -> None:
+    """The feed serialises stored JSON directly; it must give the page `build_page` gives."""
+    from openclubs.publish.rpde import build_page_bytes
+
+    for after in ((None, None), (300, "club-0300"), (10**9, "x")):
+        entries = store.page(after[0], after[1], 500)
+        rows = store.page_raw(after[0], after[1], 500)
+        own = FEED + "?afterTimestamp=1"
+        decoded = build_page(entries, own, FEED, "Organization", LICENSE)
+        raw, last = build_page_bytes(rows, own, FEED, "Organization", LICENSE)
+        assert json.loads(raw) == decoded
+        assert last == (not decoded["items"])

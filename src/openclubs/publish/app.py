@@ -9,7 +9,7 @@ loop one at a time; every page is one indexed range query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import orjson
@@ -18,8 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openclubs.publish.rpde import (
+    CACHE_FULL,
+    CACHE_LAST,
     RequestError,
     build_page,
+    build_page_bytes,
     cache_control,
     error_body,
     parse_position,
@@ -50,6 +53,13 @@ class ClubStore(Protocol):
     ) -> Sequence[StoredClub]: ...
     def counts(self) -> dict[str, int]: ...
     def last_modified(self) -> str | None: ...
+
+
+@runtime_checkable
+class RawPages(Protocol):
+    def page_raw(
+        self, after_modified: int | None, after_key: str | None, limit: int
+    ) -> Sequence[tuple[str, str, int, bytes | None]]: ...
 
 
 def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
@@ -84,9 +94,17 @@ def create_app(store: ClubStore, settings: Settings) -> FastAPI:
     ) -> Response:
         params = {"afterTimestamp": after_timestamp, "afterId": after_id}
         after, key = parse_position({k: v for k, v in params.items() if v is not None})
-        entries = store.page(after, key, settings.page_size)
         query = request.scope.get("query_string", b"").decode("latin-1")
         own_url = base + FEED_PATH + (f"?{query}" if query else "")
+        if isinstance(store, RawPages):
+            rows = store.page_raw(after, key, settings.page_size)
+            body, last = build_page_bytes(
+                rows, own_url, base + FEED_PATH, settings.feed_kind, settings.license
+            )
+            response = Response(body, media_type="application/json")
+            response.headers["Cache-Control"] = CACHE_LAST if last else CACHE_FULL
+            return response
+        entries = store.page(after, key, settings.page_size)
         page = build_page(entries, own_url, base + FEED_PATH, settings.feed_kind, settings.license)
         response = _json(page)
         response.headers["Cache-Control"] = cache_control(page)

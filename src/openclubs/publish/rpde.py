@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import orjson
+
 PAGE_SIZE = 500
 CACHE_FULL = "public, max-age=3600"
 CACHE_LAST = "public, max-age=8"
@@ -123,3 +125,38 @@ def cache_control(page: Mapping[str, Any]) -> str:
     """An hour for pages with items; 8 seconds for the last (empty) page (OpenActive
     scaling guidance)."""
     return CACHE_FULL if page["items"] else CACHE_LAST
+
+
+def build_page_bytes(
+    rows: Sequence[tuple[str, str, int, bytes | None]],
+    request_url: str,
+    base_feed_url: str,
+    kind: str,
+    license: str,
+) -> tuple[bytes, bool]:
+    """The page of `build_page`, serialised straight from stored JSON (no decoding of the
+    records); returns (body, whether it is the last page)."""
+    if rows:
+        key, _, modified, _ = rows[-1]
+        following = next_url(base_feed_url, modified, key)
+    else:
+        following = request_url
+    head = b'{"next":' + orjson.dumps(following) + b',"items":['
+    kind_json = orjson.dumps(kind)
+    items = []
+    for key, state, modified, data in rows:
+        item = (
+            b'{"state":'
+            + orjson.dumps(state)
+            + b',"kind":'
+            + kind_json
+            + b',"id":'
+            + orjson.dumps(key)
+            + b',"modified":'
+            + str(modified).encode()
+        )
+        if state == "updated" and data is not None:
+            item += b',"data":' + data
+        items.append(item + b"}")
+    body = head + b",".join(items) + b'],"license":' + orjson.dumps(license) + b"}"
+    return body, not rows

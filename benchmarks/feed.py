@@ -1,0 +1,175 @@
+"""How fast the RPDE club feed is served, over HTTP on 127.0.0.1, from a large store.
+
+Builds a SQLite store of --clubs clubs (default 1,000,000; realistic records of the Club Spec
+Example 3 shape), serves it with uvicorn in a child process, then prints the time to serve the
+first page, a middle page and the last page (median of 5 requests each), and the items per
+second over a full walk of the feed by one client following `next`. Figures only.
+
+    .venv/bin/python benchmarks/feed.py [--clubs 1000000] [--db PATH (reuse a built store)]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from openclubs.store import SQLiteStore
+
+BASE_TEMPLATE = "http://127.0.0.1:{port}"
+CRICKET = {
+    "@type": "Concept",
+    "@id": "https://openactive.io/activity-list#77e3f8fa-c8b3-4e4e-bf1a-ff4b914bb6ec",
+    "prefLabel": "Cricket",
+    "inScheme": "https://openactive.io/activity-list",
+}
+
+
+def record(n: int, base: str) -> dict[str, Any]:
+    return {
+        "@context": "https://openactive.io/",
+        "@type": "SportsClub",
+        "@id": f"{base}/clubs/club-{n:07d}",
+        "name": f"Club {n} Cricket Club",
+        "description": "Community amateur sports club with junior and senior sections.",
+        "url": f"https://club{n}.example.org/",
+        "sameAs": [f"https://www.facebook.com/club{n}/"],
+        "email": f"secretary@club{n}.example.org",
+        "telephone": f"020 7946 0{n % 1000:03d}",
+        "activity": [CRICKET],
+        "location": {
+            "@type": "Place",
+            "name": f"Ground {n}",
+            "geo": {
+                "@type": "GeoCoordinates",
+                "latitude": 50 + (n % 800) / 100,
+                "longitude": -5 + (n % 600) / 100,
+            },
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": f"{n % 300} High Street",
+                "addressLocality": "York",
+                "addressRegion": "North Yorkshire",
+                "postalCode": "YO1 7HH",
+                "addressCountry": "GB",
+            },
+        },
+    }
+
+
+def build(path: Path, clubs: int, base: str) -> float:
+    store = SQLiteStore(path)
+    store.migrate()
+    start = time.perf_counter()
+    batch = 20_000
+    for first in range(0, clubs, batch):
+        store.upsert(
+            ((record(n, base), None, []) for n in range(first, min(first + batch, clubs))), "bench"
+        )
+    store.close()
+    return time.perf_counter() - start
+
+
+def serve(db: str, port: int) -> None:
+    import uvicorn
+
+    from openclubs.publish.app import create_app
+    from openclubs.publish.settings import Settings
+
+    store = SQLiteStore(db)
+    settings = Settings(db=db, base_url=BASE_TEMPLATE.format(port=port))
+    uvicorn.run(
+        create_app(store, settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def timed(client: httpx.Client, url: str, n: int = 5) -> tuple[float, dict[str, Any]]:
+    times, body = [], {}
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        body = response.json()
+    return statistics.median(times), body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clubs", type=int, default=1_000_000)
+    parser.add_argument("--db", help="a store built before (skips building)")
+    args = parser.parse_args()
+    port = free_port()
+    base = BASE_TEMPLATE.format(port=port)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(args.db) if args.db else Path(tmp) / "feed.sqlite3"
+        if not args.db:
+            seconds = build(db, args.clubs, base)
+            print(
+                f"store: {args.clubs:,} clubs written in {seconds:.1f} s "
+                f"({args.clubs / seconds:,.0f}/s), {db.stat().st_size / 1e6:,.0f} MB"
+            )
+        server = multiprocessing.Process(target=serve, args=(str(db), port), daemon=True)
+        server.start()
+        try:
+            feed = f"{base}/feeds/organizations"
+            with httpx.Client(timeout=60) as client:
+                for _ in range(100):
+                    try:
+                        client.get(base + "/catalog.jsonld")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                first, _ = timed(client, feed)
+                middle_url = (
+                    f"{feed}?afterTimestamp={args.clubs // 2}&afterId=club-{args.clubs // 2:07d}"
+                )
+                middle, _ = timed(client, middle_url)
+                last_url = (
+                    f"{feed}?afterTimestamp={args.clubs - 300}&afterId=club-{args.clubs - 300:07d}"
+                )
+                last, _ = timed(client, last_url)
+                print(
+                    f"first page {first * 1000:.1f} ms, middle page {middle * 1000:.1f} ms, "
+                    f"last (partial) page {last * 1000:.1f} ms; last/first = {last / first:.2f}"
+                )
+                items, pages, url = 0, 0, feed
+                start = time.perf_counter()
+                while True:
+                    body = orjson.loads(client.get(url).content)
+                    items += len(body["items"])
+                    pages += 1
+                    if not body["items"] and body["next"] == url:
+                        break
+                    url = body["next"]
+                walk = time.perf_counter() - start
+                print(
+                    f"full walk: {items:,} items in {pages:,} pages, {walk:.1f} s, "
+                    f"{items / walk:,.0f} items/s (one client on loopback)"
+                )
+        finally:
+            server.terminate()
+            server.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
