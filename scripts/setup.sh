@@ -27,6 +27,30 @@ else
   .venv/bin/python scripts/compile.py
 fi
 
+# PostgreSQL 15 and PostGIS, for the store tests on the PostgreSQL backend: tests/conftest.py
+# starts a throwaway server from these binaries (as the postgres user) and removes it after.
+# Installed with apt only when missing; whatever is already installed is left as it is.
+PG_BIN=/usr/lib/postgresql/15/bin
+pg_packages=()
+if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
+  pg_packages+=(postgresql-15)
+fi
+if [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
+  pg_packages+=(postgresql-15-postgis-3)
+fi
+if [ ${#pg_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${pg_packages[*]} with apt" >&2
+    if ! apt_log=$( { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pg_packages[@]}"; } 2>&1); then
+      echo "$apt_log" >&2
+      exit 1
+    fi
+  else
+    echo "setup: no PostgreSQL 15 + PostGIS and no apt as root: the PostgreSQL store tests will be skipped" >&2
+  fi
+fi
+
 # The official OpenActive validators (Node), run as oracles by the parity tests. shared/ is
 # read-only, so its wrapper scripts are copied into build/ and the npm packages installed there.
 if [ -d "$SHARED/peers" ] && command -v npm >/dev/null 2>&1; then

@@ -6,10 +6,11 @@ import sys
 
 import click
 
+from openclubs.store.base import open_store
 from openclubs.store.export import EXPORTERS
-from openclubs.store.sqlite import TOMBSTONE_DAYS, SQLiteStore
+from openclubs.store.sqlite import TOMBSTONE_DAYS
 
-DB_HELP = "The store: a SQLite file path."
+DB_HELP = "The store: a SQLite file path, or a postgresql:// URL (PostgreSQL 15 + PostGIS)."
 
 
 @click.group(name="db")
@@ -32,7 +33,7 @@ def db_migrate(db_path: str) -> None:
 
 
 def _migrate(db_path: str) -> None:
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     try:
         applied = store.migrate()
         click.echo(f"{db_path}: schema version {store.version()} ({applied} migrations applied)")
@@ -52,7 +53,7 @@ def _migrate(db_path: str) -> None:
 )
 def db_prune(db_path: str, days: float) -> None:
     """Remove old deletions (tombstones) from the store and its feed."""
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     try:
         store.migrate()
         click.echo(f"{db_path}: {store.prune(days)} tombstones removed")
@@ -81,7 +82,7 @@ def db_prune(db_path: str, days: float) -> None:
 )
 def export_command(db_path: str, fmt: str, out: object) -> None:
     """Export every current club from the store, streamed (any size)."""
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     try:
         store.migrate()
         count = EXPORTERS[fmt](store.iter_clubs(), out)  # type: ignore[arg-type]

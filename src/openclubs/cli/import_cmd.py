@@ -11,7 +11,7 @@ import orjson
 from openclubs.importer.build import DEFAULT_BASE_URL
 from openclubs.importer.output import output_kind, write_log, write_records, write_rejects
 from openclubs.importer.run import ImportResult, import_files
-from openclubs.store.sqlite import SQLiteStore
+from openclubs.store.base import open_store
 
 
 @click.command(name="import")
@@ -197,7 +197,7 @@ def _estimate_rows(files: tuple[str, ...]) -> int:
 
 
 def _store(result: ImportResult, db_path: str, source: str) -> str:
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     try:
         store.migrate()
         summary = store.upsert(

@@ -16,7 +16,7 @@ from openclubs.publish.app import create_app
 from openclubs.publish.demo import load_demo
 from openclubs.publish.settings import SettingsError, env_name, load_settings, setting_type, table
 from openclubs.publish.site import FEED_PATH
-from openclubs.store.sqlite import SQLiteStore
+from openclubs.store.base import open_store
 
 F = Callable[..., Any]
 
@@ -59,7 +59,7 @@ def serve_command(config_file: str | None, demo: bool, **given: Any) -> None:
         settings = load_settings(given, config_file)
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
-    store = SQLiteStore(settings.db)
+    store = open_store(settings.db)
     try:
         store.migrate()
         if demo:

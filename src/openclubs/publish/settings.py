@@ -24,7 +24,9 @@ def _setting(default: Any, help: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    db: str = _setting("openclubs.sqlite3", "The store: a SQLite file path.")
+    db: str = _setting(
+        "openclubs.sqlite3", "The store: a SQLite file path, or a postgresql:// URL."
+    )
     host: str = _setting("127.0.0.1", "The address to listen on.")
     port: int = _setting(8000, "The port to listen on.")
     base_url: str = _setting(

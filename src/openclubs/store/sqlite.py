@@ -191,7 +191,8 @@ class SQLiteStore:
                 gone = [
                     r[0]
                     for r in db.execute(
-                        "SELECT key FROM clubs WHERE source = ? AND state = 'updated'", (source,)
+                        "SELECT key FROM clubs WHERE source = ? AND state = 'updated' ORDER BY key",
+                        (source,),
                     )
                     if r[0] not in seen
                 ]
