@@ -166,33 +166,52 @@ def test_concurrent_writers_and_polling_consumers(tmp_path: Path) -> None:
 
 
 def test_casc_imported_twice_feed_shows_exactly_the_changes(tmp_path: Path) -> None:
+    """The full register imported, then imported again with one club changed and two gone:
+    a consumer that walked the served feed to its end and polls again sees exactly those."""
+    from fastapi.testclient import TestClient
+
+    from openclubs.publish.app import create_app
+    from openclubs.publish.settings import Settings
+
     register = SHARED / "data" / "registered-casc.csv"
     store = open_store(tmp_path)
+    client = TestClient(create_app(store, Settings(base_url=BASE)))
 
-    def load(path: Path) -> None:
+    def load(path: Path) -> dict[int, str]:
         result = import_files([str(path)], base_url=BASE)
         store.upsert(
             ((c.record, c.provenance(), []) for c in result.clubs), "casc", replace_source=True
         )
+        return {c.row.row: c.record["@id"] for c in result.clubs}
 
-    load(register)
-    _, position = walk(store, limit=500)
+    def walk_feed(url: str) -> tuple[list[dict[str, Any]], str]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = client.get(url).json()
+            items += page["items"]
+            if not page["items"] and page["next"] == url:
+                return items, url
+            url = page["next"]
+
+    ids_by_row = load(register)
+    everything, position = walk_feed(BASE + "/feeds/organizations")
+    assert len(everything) == 7761
     lines = register.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert "Rock Lane" in lines[1]
     changed = lines[:]
-    assert "Rock Lane" in changed[1]
-    changed[1] = changed[1].replace("Rock Lane", "Rock Lane North")  # one address changes
-    removed = [changed.pop(20), changed.pop(30)]  # two clubs leave the register
+    changed[1] = changed[1].replace("Rock Lane", "Rock Lane North")  # line 2: one address
+    gone = {ids_by_row[21], ids_by_row[32]}  # lines 21 and 32 leave the register
+    del changed[31], changed[20]
     edited = tmp_path / "registered-casc.csv"
     edited.write_text("".join(changed), encoding="utf-8")
     load(edited)
-    later, _ = walk(store, position, limit=500)
-    assert len(later) == 3
-    deleted = [c for c in later if c.state == "deleted"]
-    assert len(deleted) == 2
-    names = {" ".join(line.split(",")[0].split()).casefold() for line in removed}
-    assert len(names) == 2
-    (updated,) = [c for c in later if c.state == "updated"]
-    assert updated.data is not None and "Rock Lane North" in json.dumps(updated.data)
+    later, _ = walk_feed(position)
+    assert sorted(i["state"] for i in later) == ["deleted", "deleted", "updated"]
+    deleted = {i["id"] for i in later if i["state"] == "deleted"}
+    assert deleted == {gone_id.rpartition("/")[2] for gone_id in gone}
+    (updated,) = [i for i in later if i["state"] == "updated"]
+    assert updated["data"]["@id"] == ids_by_row[2]
+    assert "Rock Lane North" in json.dumps(updated["data"])
 
 
 def run(*args: str) -> Any:
