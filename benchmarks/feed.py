@@ -3,7 +3,8 @@
 Builds a SQLite store of --clubs clubs (default 1,000,000; realistic records of the Club Spec
 Example 3 shape), serves it with uvicorn in a child process, then prints the time to serve the
 first page, a middle page and the last page (median of 5 requests each), and the items per
-second over a full walk of the feed by one client following `next`. Figures only.
+second over a full walk of the feed by one client following `next`, and by two clients
+walking at once (what the server serves in all). Figures only.
 
     .venv/bin/python benchmarks/feed.py [--clubs 1000000] [--db PATH (reuse a built store)]
 """
@@ -175,6 +176,15 @@ def main() -> int:
                 print(
                     f"full walk: {items:,} items in {pages:,} pages, {walk:.1f} s, "
                     f"{items / walk:,.0f} items/s (one client on loopback)"
+                )
+                with multiprocessing.Pool(2) as pool:
+                    start = time.perf_counter()
+                    walks = pool.starmap(full_walk, [(port, feed), (port, feed)])
+                    both = time.perf_counter() - start
+                served = sum(w[0] for w in walks)
+                print(
+                    f"two clients walking at once: {served:,} items in {both:.1f} s, "
+                    f"{served / both:,.0f} items/s served in all"
                 )
         finally:
             server.terminate()
