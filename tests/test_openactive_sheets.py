@@ -134,7 +134,10 @@ def test_old_layout_improved_example() -> None:
     """Old layout, numeric codes (1.0) next to "1,2", no @id: the code is the source id."""
     tiddly, ramblers = _read("OpenActive-Club-Finder-Example.xlsx")
     assert (tiddly.row, ramblers.row) == (4, 5)
-    assert (tiddly.source_id, ramblers.source_id) == ("1", "2")
+    assert (tiddly.source_id, ramblers.source_id) == (
+        None,
+        None,
+    )  # codes are local join keys, not ids
     assert "id" not in tiddly.fields
     assert tiddly.fields["name"] == "Tonbridge Tiddlywinks"
     assert tiddly.fields["legal_name"] == "Tonbridge Tiddlywinks Ltd."
@@ -164,7 +167,7 @@ def test_old_layout_sparse_first_example() -> None:
     sparse (no name, addresses with only some parts)."""
     first, second = _read("Club-Finder-Example.xlsx")
     assert (first.row, second.row) == (4, 5)
-    assert (first.source_id, second.source_id) == ("1", "2")
+    assert (first.source_id, second.source_id) == (None, None)
     assert first.fields == {
         "name": "Central Speedball Association",
         "street_address": "123 The Street",
@@ -306,7 +309,7 @@ def test_codes_as_text_with_spaces_and_missing_targets(tmp_path: Path) -> None:
     rows, problems = read_openactive_workbook(path)
     kites, orphan = rows  # the empty club row 3 is skipped
     assert (kites.row, orphan.row) == (2, 4)
-    assert kites.source_id == "1"
+    assert kites.source_id is None
     assert kites.fields["same_as"] == ["https://a.example/k", "https://b.example/k"]
     assert kites.fields["logo"] == "https://k.example/i.png"
     assert kites.fields["postcode"] == "TN1 1AA" and "latitude" not in kites.fields

@@ -234,3 +234,15 @@ def test_cli_db_import_export(tmp_path: Path) -> None:
     geo = json.loads(run("export", "--db", db, "--format", "geojson").stdout)
     assert geo["type"] == "FeatureCollection"
     assert "0 tombstones removed" in run("db", "prune", "--db", db).output
+
+
+def test_an_import_that_reads_no_rows_deletes_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "clubs.sqlite3")
+    full, empty = tmp_path / "ngb.csv", tmp_path / "ngb-empty.csv"
+    full.write_text("Club Name,Postcode\nHilltop Harriers,LS6 3AA\nValley Judo,CF10 1AA\n")
+    empty.write_text("Club Name,Postcode\n")
+    assert "2 new" in run("import", str(full), "--db", db, "--source", "ngb").output
+    result = run("import", str(empty), "--db", db, "--source", "ngb")
+    assert "0 deleted" in result.output and "nothing was deleted" in result.output
+    store = SQLiteStore(db)
+    assert store.counts() == {"updated": 2}

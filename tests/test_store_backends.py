@@ -436,3 +436,31 @@ def test_cli_import_and_export_on_postgres(postgres_dsn: str, tmp_path: Path) ->
     assert "55 new, 0 changed, 0 unchanged, 0 deleted" in first.output
     exported = run("export", "--db", postgres_dsn, "--format", "jsonld").stdout.splitlines()
     assert len(exported) == 55
+
+
+def test_same_slug_on_two_hosts_stays_two_clubs(store: Store) -> None:
+    a = club(1) | {"@id": "https://a.example.org/clubs/rovers", "name": "Rovers A"}
+    b = club(2) | {"@id": "https://b.example.org/clubs/rovers", "name": "Rovers B"}
+    summary = store.upsert([(a, None, []), (b, None, [])], "x")
+    assert (summary.created, summary.updated) == (2, 0)
+    assert store.counts() == {"updated": 2}
+    first, second = store.get(a["@id"]), store.get(b["@id"])
+    assert first is not None and second is not None and first.key != second.key
+    assert first.data is not None and first.data["name"] == "Rovers A"
+    again = store.upsert([(a, None, []), (b, None, [])], "x")  # same keys found again
+    assert again.unchanged == 2 and store.counts() == {"updated": 2}
+
+
+def test_unchanged_record_under_a_new_source_belongs_to_it(store: Store) -> None:
+    """A list renamed ("list.csv" -> "ngb") then shrunk: the club that left is deleted."""
+    store.upsert([(club(1), {"row": 1}, []), (club(2), {"row": 2}, [])], "list.csv")
+    moved = store.upsert([(club(1), {"row": 1}, []), (club(2), {"row": 2}, [])], "ngb")
+    assert moved.unchanged == 2
+    kept = store.get(club(1)["@id"])
+    assert kept is not None and kept.source == "ngb"
+    shrunk = store.upsert([(club(1), {"row": 5}, [{"type": "x"}])], "ngb", replace_source=True)
+    assert (shrunk.unchanged, shrunk.deleted) == (1, 1)
+    after = store.get(club(1)["@id"])
+    assert after is not None and after.provenance == {"row": 5} and after.issues == [{"type": "x"}]
+    gone = store.get(club(2)["@id"])
+    assert gone is not None and gone.state == "deleted"

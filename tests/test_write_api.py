@@ -112,3 +112,22 @@ def test_bad_bodies(store: SQLiteStore) -> None:
     assert client.post("/api/clubs", json=no_id, headers=AUTH).status_code == 422
     moved = client.put("/api/clubs/other-key", json=club(4), headers=AUTH)
     assert moved.status_code == 422
+
+
+def test_edge_cases_of_keys_tokens_and_ids(store: SQLiteStore) -> None:
+    client = client_for(store)
+    odd = club(9)
+    odd["@id"] = f"{BASE}/clubs/łódź-yacht-club"
+    created = client.post("/api/clubs", json=odd, headers=AUTH)
+    assert created.status_code == 201
+    assert created.headers["location"].endswith("/clubs/%C5%82%C3%B3d%C5%BA-yacht-club")
+    non_ascii = {"Authorization": "Bearer s\u00e9cret".encode("latin-1")}
+    assert client.post("/api/clubs", json=club(10), headers=non_ascii).status_code == 401
+    client.post("/api/clubs", json=club(11), headers=AUTH)
+    hijack = club(11)
+    hijack["@id"] = "https://evil.example/clubs/club-0011"
+    refused = client.put("/api/clubs/club-0011", json=hijack, headers=AUTH)
+    assert refused.status_code == 422 and "cannot change" in refused.json()["error"]
+    assert client.delete("/api/clubs/club-0011", headers=AUTH).status_code == 204
+    revived = client.put("/api/clubs/club-0011", json=club(11), headers=AUTH)
+    assert revived.status_code == 201

@@ -206,11 +206,14 @@ def _store(result: ImportResult, db_path: str, source: str) -> str:
                 for club in result.clubs
             ),
             source,
-            replace_source=not result.unreadable,  # a file that failed must not delete its clubs
+            # a file that failed, or an import that read no rows (a header-only file, a blank
+            # template), must not delete the source's clubs
+            replace_source=not result.unreadable and result.rows > 0,
         )
     finally:
         store.close()
     return (
         f"{summary.created} new, {summary.updated} changed, {summary.unchanged} unchanged, "
         f"{summary.deleted} deleted (source {source!r})"
+        + ("" if result.rows else "; no rows were read, so nothing was deleted")
     )

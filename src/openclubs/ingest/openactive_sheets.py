@@ -254,7 +254,9 @@ def _club(
             columns.update({c: tabs["addresses"].where(n) for c, n in _ADDRESS.items()})
         columns.update({c: organizers.where(n) for c, n in _ORGANIZER.items()})
         columns.update(same_as=organizers.where("sameas"), logo=organizers.where("logo"))
-        source_id = str(org.get("@id") or org["code"])
+        # only a URL @id identifies a club beyond this workbook; organizer codes are local
+        # join keys ("1" in every workbook), so the importer makes the id from name and place
+        source_id = str(org["@id"]) if str(org.get("@id") or "").startswith("http") else None
     places, locations = [], tabs["locations"]
     for loc in resolve(club.get("location"), "locations", clubs, "location"):
         place: Values = {}

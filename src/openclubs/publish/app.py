@@ -113,7 +113,7 @@ def create_app(store: ClubStore, settings: Settings) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, summary="The dataset site")
     async def dataset_site() -> HTMLResponse:
         counts = store.counts()
-        dataset = dataset_jsonld(settings, store.last_modified(), sum(counts.values()))
+        dataset = dataset_jsonld(settings, store.last_modified(), counts.get("updated", 0))
         html = render(
             "dataset.html",
             jsonld=script_json(dataset),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -49,7 +50,8 @@ def register_write_api(app: FastAPI, store: WritableStore, settings: Settings) -
             )
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token, settings.write_token):
+        expected = settings.write_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected):
             return _json(
                 error_body(401, "A valid 'Authorization: Bearer TOKEN' is required."),
                 401,
@@ -94,7 +96,7 @@ def register_write_api(app: FastAPI, store: WritableStore, settings: Settings) -
         problem = write(record, "POST")
         if problem is not None:
             return problem
-        location = f"{settings.base}/clubs/{key}"
+        location = f"{settings.base}/clubs/{quote(key, safe='')}"
         return _json({"ok": True, "key": key, "@id": record["@id"]}, 201, {"Location": location})
 
     @app.put(API_PATH + "/{key}", summary="Replace a club (validated; token required)")
@@ -104,10 +106,14 @@ def register_write_api(app: FastAPI, store: WritableStore, settings: Settings) -
             record, problem = await record_of(request)
         if problem is not None or record is None:
             return problem or _json(error_body(400, "No record."), 400)
-        if club_key(record["@id"]) != key:
+        existing = store.get(key)
+        if existing is not None and existing.id != record["@id"]:
+            message = f"Club {key!r} has the @id {existing.id}; a PUT cannot change it."
+            return _json(error_body(422, message), 422)
+        if existing is None and club_key(record["@id"]) != key:
             message = f"The record's @id does not belong at {API_PATH}/{key}."
             return _json(error_body(422, message), 422)
-        existed = store.get(key) is not None
+        existed = existing is not None and existing.state == "updated"
         problem = write(record, "PUT")
         if problem is not None:
             return problem

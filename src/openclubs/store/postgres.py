@@ -48,6 +48,7 @@ from openclubs.store.sqlite import (
     WriteSummary,
     _hash,
     club_key,
+    unique_key,
 )
 
 # Each migration is a list of statements, run in one transaction with its schema_version row.
@@ -225,22 +226,24 @@ class PostgresStore:
         items = iter(records)
         with self._write() as cursor:
             while chunk := list(islice(items, _CHUNK)):
-                keyed = [
-                    (club_key(record["@id"]), record, prov, iss) for record, prov, iss in chunk
-                ]
+                keyed = self._keys(cursor, [record["@id"] for record, _, _ in chunk])
                 cursor.execute(
                     "SELECT key, state, content_hash FROM clubs WHERE key = ANY(%s)",
-                    ([key for key, *_ in keyed],),
+                    ([keyed[record["@id"]] for record, _, _ in chunk],),
                 )
                 known: dict[str, tuple[str, str | None]] = {
                     key: (state, digest) for key, state, digest in cursor
                 }
                 changed: list[tuple[str, dict[str, Any], Any, list[Any], str]] = []
-                for key, record, provenance, issues in keyed:
+                refreshed: list[tuple[Any, ...]] = []
+                for record, provenance, issues in chunk:
+                    key = keyed[record["@id"]]
                     seen.add(key)
                     digest = _hash(record)
                     prior = known.get(key)
                     if prior == ("updated", digest):
+                        # the same record: its feed position stays; its origin is refreshed
+                        refreshed.append((source, _jsonb(provenance), _jsonb(issues), key))
                         unchanged += 1
                         continue
                     if prior is None:
@@ -249,6 +252,11 @@ class PostgresStore:
                         updated += 1
                     known[key] = ("updated", digest)
                     changed.append((key, record, provenance, issues, digest))
+                if refreshed:
+                    cursor.executemany(
+                        "UPDATE clubs SET source = %s, provenance = %s, issues = %s WHERE key = %s",
+                        refreshed,
+                    )
                 if not changed:
                     continue
                 first = self._reserve(cursor, len(changed))
@@ -282,6 +290,22 @@ class PostgresStore:
                     self._tombstone(cursor, gone)
                 deleted = len(gone)
         return WriteSummary(created, updated, unchanged, deleted)
+
+    def _keys(self, cursor: Any, ids: list[str]) -> dict[str, str]:
+        """The key of each @id: the one it has in the store, else a new unique one."""
+        cursor.execute("SELECT id, key FROM clubs WHERE id = ANY(%s)", (ids,))
+        keys: dict[str, str] = {club_id: key for club_id, key in cursor}
+        new = [club_id for club_id in dict.fromkeys(ids) if club_id not in keys]
+        if new:
+            cursor.execute(
+                "SELECT key, id FROM clubs WHERE key = ANY(%s)", ([club_key(i) for i in new],)
+            )
+            taken: dict[str, str] = {key: club_id for key, club_id in cursor}
+            for club_id in new:
+                key = unique_key(club_id, taken.get)
+                taken[key] = club_id
+                keys[club_id] = key
+        return keys
 
     def delete(self, club_id_or_key: str) -> bool:
         """Mark a club deleted (a tombstone stays in the feed); False if there is none."""

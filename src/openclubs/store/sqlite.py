@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +76,16 @@ def club_key(club_id: str) -> str:
     if tail and len(tail) <= 100 and all(c.isalnum() or c in "-_." for c in tail):
         return tail
     return "c" + hashlib.sha1(club_id.encode()).hexdigest()[:16]
+
+
+def unique_key(club_id: str, id_with_key: Callable[[str], str | None]) -> str:
+    """The key for a club new to the store: its `club_key`, unless another club (another
+    @id, e.g. on another host) has that key already, then the key plus a hash of the @id."""
+    key = club_key(club_id)
+    other = id_with_key(key)
+    if other is None or other == club_id:
+        return key
+    return f"{key}-{hashlib.sha1(club_id.encode()).hexdigest()[:8]}"
 
 
 def _now() -> str:
@@ -152,13 +162,27 @@ class SQLiteStore:
         seen: set[str] = set()
         with self._write() as db:
             for record, provenance, issues in records:
-                key = club_key(record["@id"])
+                club_id = record["@id"]
+                row = db.execute(
+                    "SELECT key, state, content_hash FROM clubs WHERE id = ?", (club_id,)
+                ).fetchone()
+                if row is None:
+                    key = unique_key(club_id, self._id_with_key)
+                else:
+                    key, row = row[0], row[1:]
                 seen.add(key)
                 digest = _hash(record)
-                row = db.execute(
-                    "SELECT state, content_hash FROM clubs WHERE key = ?", (key,)
-                ).fetchone()
                 if row is not None and row[0] == "updated" and row[1] == digest:
+                    # the same record: its feed position stays; where it came from is refreshed
+                    db.execute(
+                        "UPDATE clubs SET source=?, provenance=?, issues=? WHERE key=?",
+                        (
+                            source,
+                            orjson.dumps(provenance).decode(),
+                            orjson.dumps(issues).decode(),
+                            key,
+                        ),
+                    )
                     unchanged += 1
                     continue
                 values = (
@@ -200,6 +224,10 @@ class SQLiteStore:
                     self._tombstone(key)
                 deleted = len(gone)
         return WriteSummary(created, updated, unchanged, deleted)
+
+    def _id_with_key(self, key: str) -> str | None:
+        row = self._db.execute("SELECT id FROM clubs WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def delete(self, club_id_or_key: str) -> bool:
         """Mark a club deleted (a tombstone stays in the feed); False if there is none."""
