@@ -130,6 +130,14 @@ def test_rifle_clubs_countries_urls_social() -> None:
 def test_every_shared_list_accounts_for_every_row(path: Path) -> None:
     result = import_files([str(path)])
     assert len(result.clubs) + len(result.rejects) == result.rows
+    if path.suffix == ".csv":  # counted independently of the reader
+        with path.open(encoding="utf-8", newline="") as handle:
+            data_rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)][1:]
+        assert result.rows == len(data_rows)
+    elif path.suffix == ".json":
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        expected = len(doc) if isinstance(doc, list) else len(doc.get("items", [doc]))
+        assert result.rows == expected
     for problem in result.rejects:
         assert problem.reason and problem.row >= 1
 
@@ -175,9 +183,9 @@ def test_cli_outputs_rejects_and_log(tmp_path: Path) -> None:
 
 def test_cli_json_array_and_files(tmp_path: Path) -> None:
     run_import(str(CASC_SAMPLE), "-o", str(tmp_path / "clubs.json"), "-q")
-    assert len(json.loads((tmp_path / "clubs.json").read_text())) >= 50
+    assert len(json.loads((tmp_path / "clubs.json").read_text())) == 55
     run_import(str(CASC_SAMPLE), "-o", str(tmp_path / "each") + "/", "-q")
-    assert len(list((tmp_path / "each").glob("*.jsonld"))) >= 50
+    assert len(list((tmp_path / "each").glob("*.jsonld"))) == 55
 
 
 @pytest.mark.parametrize(
@@ -215,3 +223,48 @@ def test_mapping_file_names_columns(tmp_path: Path) -> None:
     assert record["location"]["address"]["postalCode"] == "LS6 3AA"
     assert record["activity"][0]["prefLabel"] == "Running"
     assert record["url"] == "https://hilltop.example.org"
+
+
+def test_club_spec_json_ld_keeps_its_places(tmp_path: Path) -> None:
+    from tests.helpers import ROOT
+
+    result = import_files([str(ROOT / "examples" / "greenwich-yacht-club.jsonld")])
+    (club,) = result.clubs
+    place = club.record["location"]
+    assert place["name"] == "Greenwich Yacht Club"
+    assert place["address"]["postalCode"] == "SE10 0BW"
+    assert place["geo"]["latitude"] == 51.4955
+    assert [a["name"] for a in place["amenityFeature"]] == [
+        "Changing Facilities",
+        "Showers",
+        "Parking",
+    ]
+    assert club.valid
+
+
+def test_json_lines_and_odd_json_items(tmp_path: Path) -> None:
+    out = tmp_path / "clubs.jsonl"
+    run_import(str(CASC_SAMPLE), "-o", str(out), "-q")
+    again = import_files([str(out)])
+    assert again.rows == 55 and len(again.clubs) == 55  # our own output reads back in
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps([{"name": "A FC"}, "B FC", None, 3]))
+    result = import_files([str(odd)])
+    assert (result.rows, len(result.clubs), len(result.rejects)) == (4, 1, 3)
+    assert all("not a club object" in r.reason for r in result.rejects)
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"clubs": [{"name": "A FC"}, {"name": "B FC"}]}))
+    assert len(import_files([str(wrapped)]).clubs) == 2
+
+
+def test_csv_extra_cells_and_multi_line_rows(tmp_path: Path) -> None:
+    data = tmp_path / "clubs.csv"
+    data.write_text(
+        'Club Name,Town\n"Hilltop\nHarriers",Leeds\nBeta, Gamma Chess Club,York,extra\n'
+    )
+    result = import_files([str(data)])
+    rows = {c.record["name"]: c for c in result.clubs}
+    assert rows["Hilltop Harriers"].row.row == 2  # the line the row starts on
+    beta = rows["Beta"]
+    assert beta.row.row == 4
+    assert any("beyond the last column" in c.reason for c in beta.changes)

@@ -63,3 +63,9 @@ def test_locate_members_and_entries() -> None:
     assert positions["$.activity[0]['@id']"] == (4, 4)
     assert line_of(positions, "$.activity[1].inScheme") == positions["$.activity[1]"]
     assert line_of(positions, "$.location") == positions["$"]
+
+
+def test_backslash_u_without_hex_digits_is_an_invalid_escape() -> None:
+    parsed = parse_json('{"path": "C:\\users\\club", "ok": "\\u00e9"}')
+    assert parsed.value == {"path": "C:usersclub", "ok": "é"}
+    assert [i.type for i in parsed.issues] == ["json_invalid_escape", "json_invalid_escape"]

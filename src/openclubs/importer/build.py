@@ -90,6 +90,8 @@ def club_key(name: str, where: str) -> str:
 def build_record(row: SourceRow, base_url: str = DEFAULT_BASE_URL) -> Built | str:
     """The record for `row`, or the reason the row cannot be a club at all."""
     f = row.fields
+    if f.get("_problem"):
+        return str(f["_problem"])
     raw_name = f.get("name")
     if isinstance(raw_name, str) and f.get("name_cut_at"):
         raw_name = join_wrapped(raw_name, int(f["name_cut_at"]))
@@ -98,6 +100,8 @@ def build_record(row: SourceRow, base_url: str = DEFAULT_BASE_URL) -> Built | st
         return "no club name"
     built = Built({"@context": OA_CONTEXT, "@type": "SportsClub"}, row)
     record = built.record
+    for note in f.get("_notes", []):
+        built.note("row", None, None, str(note))
     pretty = title_case_name(name)
     if pretty != f["name"]:
         reason = "white space tidied" if pretty == name else "capitals made readable"

@@ -19,6 +19,7 @@ import orjson
 from openclubs.validate.report import Issue, make_issue
 
 _VALID_ESCAPES = frozenset('"\\/bfnrtu')
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _PAIRS = {"{": "}", "[": "]"}
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,7 +90,11 @@ def _repair(text: str, first_line: int) -> tuple[str, list[Issue]]:
         if in_string:
             if ch == "\\" and i + 1 < n:
                 nxt = text[i + 1]
-                if nxt in _VALID_ESCAPES:
+                if nxt == "u" and not _HEX4.match(text, i + 2):
+                    nxt = "u"  # "C:\\users": \u without four hex digits is no escape
+                    out.append(nxt)
+                    fixes.append(_at(make_issue("json_invalid_escape", "$", char=nxt), line, col))
+                elif nxt in _VALID_ESCAPES:
                     out.append(ch + nxt)
                 else:
                     out.append(nxt)

@@ -20,6 +20,7 @@ import orjson
 from charset_normalizer import from_bytes
 
 from openclubs.ingest.rows import ReadError, SourceRow
+from openclubs.model.kinds import OPPORTUNITY_TYPES
 
 # canonical field -> header spellings (compared lower-case, letters and digits only)
 HEADER_NAMES: dict[str, tuple[str, ...]] = {
@@ -131,8 +132,15 @@ def _rows_to_source(
             f"(row {header_row} has the headers {shown}). Name it with --mapping, e.g. "
             '{"name": "Club Title"}.'
         )
+    width = len(headers)
     for number, values in rows:
         fields: dict[str, Any] = {}
+        extra = [v for v in values[width:] if v is not None and str(v).strip()]
+        if extra:
+            fields["_notes"] = [
+                f"left out: {len(extra)} cell(s) beyond the last column ({extra[0]!r}...): "
+                "an unquoted delimiter inside a value?"
+            ]
         lines: dict[int, Any] = {}
         for index, field in by_index.items():
             value = values[index] if index < len(values) else None
@@ -170,8 +178,15 @@ def read_csv(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[S
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    numbered = ((reader.line_num, row) for row in reader)
-    yield from _rows_to_source(str(path), _skip_blank(numbered), mapping)
+    yield from _rows_to_source(str(path), _skip_blank(_numbered(reader)), mapping)
+
+
+def _numbered(reader: Any) -> Iterator[tuple[int, list[Any]]]:
+    """Rows with the line each starts on (a quoted cell may span several lines)."""
+    start = 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
 
 
 def _skip_blank(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
@@ -217,18 +232,61 @@ def read_xlsx(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[
 def read_json(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:
     """A JSON array (or RPDE page, or object with a list) of club objects: flat ones with
     recognisable keys, or schema.org / Club Spec JSON-LD (name, url, address, geo ...)."""
+    data = path.read_bytes()
+    if path.suffix.lower() == ".jsonl":
+        yield from _json_lines(path, data, mapping)
+        return
     try:
-        doc = orjson.loads(path.read_bytes())
+        doc = orjson.loads(data)
     except orjson.JSONDecodeError as err:
         raise ReadError(f"{path}: not valid JSON ({err})") from None
-    items = doc.get("items", doc.get("@graph", [doc])) if isinstance(doc, dict) else doc
-    if not isinstance(items, list):
-        raise ReadError(f"{path}: expected a list of clubs")
+    items = _list_in(doc)
+    if items is None:
+        raise ReadError(f"{path}: expected a list of clubs (or an object holding one)")
     for index, item in enumerate(items, 1):
-        if isinstance(item, dict) and isinstance(item.get("data"), dict):
-            item = item["data"]
-        if isinstance(item, dict):
-            yield json_object_row(str(path), index, item, mapping)
+        yield _item_row(str(path), index, item, mapping)
+
+
+def _list_in(doc: Any) -> list[Any] | None:
+    """The clubs of a JSON document: an array, an RPDE page's items, a @graph, the one list
+    an object holds ({"clubs": [...]}), or a single club object."""
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        return None
+    for key in ("items", "@graph"):
+        if isinstance(doc.get(key), list):
+            return list(doc[key])
+    lists = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    if len(lists) == 1 and "name" not in doc:
+        return list(lists[0])
+    return [doc]
+
+
+def _item_row(file: str, index: int, item: Any, mapping: Mapping[str, str] | None) -> SourceRow:
+    if isinstance(item, dict) and isinstance(item.get("data"), dict):
+        item = item["data"]
+    if not isinstance(item, dict):
+        problem = f"not a club object (a JSON {type(item).__name__})"
+        return SourceRow(file, index, {"_problem": problem})
+    kind = item.get("@type", item.get("type"))
+    if isinstance(kind, str) and kind in OPPORTUNITY_TYPES:
+        problem = f"a {kind} (an opportunity), not a club: its organiser is not imported alone"
+        return SourceRow(file, index, {"_problem": problem})
+    return json_object_row(file, index, item, mapping)
+
+
+def _json_lines(path: Path, data: bytes, mapping: Mapping[str, str] | None) -> Iterator[SourceRow]:
+    """JSON Lines: one club per line (what `openclubs import` and `export` write)."""
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            yield SourceRow(str(path), number, {"_problem": f"not valid JSON ({err})"})
+            continue
+        yield _item_row(str(path), number, item, mapping)
 
 
 def json_object_row(
@@ -246,9 +304,63 @@ def json_object_row(
     headers = list(flat)
     by_index, names = map_headers(headers, mapping)
     fields = {by_index[i]: flat[h] for i, h in enumerate(headers) if i in by_index}
-    for key in ("activity", "location", "sameAs", "@id"):
+    for key in ("activity", "sameAs", "@id"):
         if key in item:
             fields[{"sameAs": "same_as", "@id": "id"}.get(key, key)] = item[key]
+    if "location" in item:
+        fields["locations"] = _places(item["location"])
     return SourceRow(
         file, index, fields, columns=names, source_id=str(fields["id"]) if "id" in fields else None
     )
+
+
+def _places(location: Any) -> list[dict[str, Any]]:
+    """Club Spec `location` (Place, [Place], PostalAddress or text) as place field dicts."""
+    entries = location if isinstance(location, list) else [location]
+    places: list[dict[str, Any]] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            places.append({"address_lines": [entry]})
+            continue
+        if not isinstance(entry, dict):
+            continue
+        kind = entry.get("@type", entry.get("type"))
+        address = entry if kind == "PostalAddress" else entry.get("address")
+        place: dict[str, Any] = {}
+        if kind != "PostalAddress":
+            for key in ("name", "description", "url", "telephone", "email"):
+                if isinstance(entry.get(key), (str, int, float)):
+                    place[key] = entry[key]
+            if isinstance(entry.get("@id"), str):
+                place["id"] = entry["@id"]
+        if isinstance(address, str):
+            place["address_lines"] = [address]
+        elif isinstance(address, dict):
+            for source_key, field in _ADDRESS_PARTS.items():
+                value = address.get(source_key)
+                if isinstance(value, dict):  # {"@type": "Country", "name": "GB"}
+                    value = value.get("name")
+                if value is not None:
+                    place[field] = value
+        geo = entry.get("geo")
+        if isinstance(geo, dict):
+            place["latitude"], place["longitude"] = geo.get("latitude"), geo.get("longitude")
+        features = entry.get("amenityFeature")
+        if isinstance(features, list):
+            place["amenities"] = [
+                f.get("name") for f in features if isinstance(f, dict) and f.get("value") is True
+            ]
+        images = entry.get("image")
+        if isinstance(images, list):
+            place["images"] = [i.get("url") if isinstance(i, dict) else i for i in images]
+        places.append(place)
+    return places
+
+
+_ADDRESS_PARTS = {
+    "streetAddress": "street_address",
+    "addressLocality": "locality",
+    "addressRegion": "region",
+    "postalCode": "postcode",
+    "addressCountry": "country",
+}

@@ -8,11 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-OPPORTUNITY_TYPES = frozenset(
-    """SessionSeries ScheduledSession Event EventSeries CourseInstance Course HeadlineEvent
-    OnDemandEvent FacilityUse IndividualFacilityUse Slot session event facilityuse slot
-    sessionseries scheduledsession courseinstance headlineevent""".split()
-)
+from openclubs.model.kinds import OPPORTUNITY_TYPES
 
 _RPDE_ITEM_KEYS = frozenset({"data", "state", "kind", "id", "modified"})
 
