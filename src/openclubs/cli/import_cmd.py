@@ -53,7 +53,11 @@ from openclubs.store.base import open_store
     help="Where to write the records: a .jsonl or .json file, a directory (one file per "
     "club), or - for standard output (JSON Lines; the default without --db).",
 )
-@click.option("--db", "db_path", help="Also upsert the records into this store (SQLite file).")
+@click.option(
+    "--db",
+    "db_path",
+    help="Also upsert the records into this store (a SQLite file or a postgresql:// URL).",
+)
 @click.option(
     "--source",
     help="With --db: the name of this list (default: the file names). Clubs of the same "

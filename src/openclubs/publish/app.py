@@ -2,8 +2,9 @@
 per club (whose address is the club's `@id` when it was imported with this server's
 --base-url).
 
-The store keeps one SQLite connection, so the handlers are `async` and run on the event
-loop one at a time; every page is one indexed range query.
+Each store (SQLite or PostgreSQL) holds one connection, so the handlers are `async` and run
+on the event loop one at a time; every page is one indexed range query. (Several web workers
+each open their own store; a connection pool for PostgreSQL is still to come.)
 """
 
 from __future__ import annotations
