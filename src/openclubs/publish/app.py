@@ -9,8 +9,7 @@ each open their own store; a connection pool for PostgreSQL is still to come.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, Protocol, runtime_checkable
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
@@ -22,9 +21,7 @@ from openclubs.publish.rpde import (
     CACHE_FULL,
     CACHE_LAST,
     RequestError,
-    build_page,
     build_page_bytes,
-    cache_control,
     error_body,
     parse_position,
 )
@@ -38,8 +35,8 @@ from openclubs.publish.site import (
     render,
     script_json,
 )
-from openclubs.publish.write_api import WritableStore, register_write_api
-from openclubs.store.sqlite import StoredClub
+from openclubs.publish.write_api import register_write_api
+from openclubs.store.base import Store
 from openclubs.version import __version__
 
 JSONLD = "application/ld+json"
@@ -47,27 +44,11 @@ AFTER_TIMESTAMP = "The `modified` of the last item read (from `next`); integer."
 AFTER_ID = "The `id` of the last item read (from `next`)."
 
 
-class ClubStore(Protocol):
-    def get(self, club_id_or_key: str) -> StoredClub | None: ...
-    def page(
-        self, after_modified: int | None, after_key: str | None, limit: int
-    ) -> Sequence[StoredClub]: ...
-    def counts(self) -> dict[str, int]: ...
-    def last_modified(self) -> str | None: ...
-
-
-@runtime_checkable
-class RawPages(Protocol):
-    def page_raw(
-        self, after_modified: int | None, after_key: str | None, limit: int
-    ) -> Sequence[tuple[str, str, int, bytes | None]]: ...
-
-
 def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=media_type)
 
 
-def create_app(store: ClubStore, settings: Settings) -> FastAPI:
+def create_app(store: Store, settings: Settings) -> FastAPI:
     app = FastAPI(
         title=settings.dataset_name,
         description="OpenActive club data: an RPDE feed, a dataset site and club pages.",
@@ -97,18 +78,12 @@ def create_app(store: ClubStore, settings: Settings) -> FastAPI:
         after, key = parse_position({k: v for k, v in params.items() if v is not None})
         query = request.scope.get("query_string", b"").decode("latin-1")
         own_url = base + FEED_PATH + (f"?{query}" if query else "")
-        if isinstance(store, RawPages):
-            rows = store.page_raw(after, key, settings.page_size)
-            body, last = build_page_bytes(
-                rows, own_url, base + FEED_PATH, settings.feed_kind, settings.license
-            )
-            response = Response(body, media_type="application/json")
-            response.headers["Cache-Control"] = CACHE_LAST if last else CACHE_FULL
-            return response
-        entries = store.page(after, key, settings.page_size)
-        page = build_page(entries, own_url, base + FEED_PATH, settings.feed_kind, settings.license)
-        response = _json(page)
-        response.headers["Cache-Control"] = cache_control(page)
+        rows = store.page_raw(after, key, settings.page_size)
+        body, last = build_page_bytes(
+            rows, own_url, base + FEED_PATH, settings.feed_kind, settings.license
+        )
+        response = Response(body, media_type="application/json")
+        response.headers["Cache-Control"] = CACHE_LAST if last else CACHE_FULL
         return response
 
     @app.get("/", response_class=HTMLResponse, summary="The dataset site")
@@ -156,8 +131,7 @@ def create_app(store: ClubStore, settings: Settings) -> FastAPI:
         )
         return HTMLResponse(html)
 
-    if isinstance(store, WritableStore):
-        register_write_api(app, store, settings)
+    register_write_api(app, store, settings)
     return app
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -17,23 +17,11 @@ from fastapi.responses import Response
 
 from openclubs.publish.rpde import error_body
 from openclubs.publish.settings import Settings
-from openclubs.store.sqlite import StoredClub, WriteSummary, club_key
+from openclubs.store.base import Store
+from openclubs.store.sqlite import club_key
 from openclubs.validate.engine import check_record
 
 API_PATH = "/api/clubs"
-
-
-@runtime_checkable
-class WritableStore(Protocol):
-    def get(self, club_id_or_key: str) -> StoredClub | None: ...
-    def upsert(
-        self,
-        records: Any,
-        source: str | None = None,
-        *,
-        replace_source: bool = False,
-    ) -> WriteSummary: ...
-    def delete(self, club_id_or_key: str) -> bool: ...
 
 
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -42,7 +30,7 @@ def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Resp
     )
 
 
-def register_write_api(app: FastAPI, store: WritableStore, settings: Settings) -> None:
+def register_write_api(app: FastAPI, store: Store, settings: Settings) -> None:
     def refused(request: Request) -> Response | None:
         if not settings.write_token:
             return _json(

@@ -5,26 +5,16 @@ OpenActive Activity List ids. Their ids are rebased onto the server's /clubs/ ad
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from openclubs.store.sqlite import WriteSummary, club_key
+from openclubs.store.base import Store
+from openclubs.store.sqlite import club_key
 from openclubs.validate import check_record
 
 FOLDER = Path(__file__).resolve().parent
 SOURCE = "demo"
-
-
-class WritableStore(Protocol):
-    def counts(self) -> dict[str, int]: ...
-    def upsert(
-        self,
-        records: Any,
-        source: str | None = None,
-        *,
-        replace_source: bool = False,
-    ) -> WriteSummary: ...
 
 
 def demo_records(base_url: str) -> list[tuple[str, dict[str, Any]]]:
@@ -37,7 +27,7 @@ def demo_records(base_url: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def load_demo(store: WritableStore, base_url: str) -> int:
+def load_demo(store: Store, base_url: str) -> int:
     """Import the demo clubs when the store is empty; returns how many were written."""
     if sum(store.counts().values()):
         return 0
