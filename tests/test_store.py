@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -54,115 +52,8 @@ def walk(
         position = (page[-1].modified, page[-1].key)
 
 
-def test_migrate_is_idempotent(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
-    assert store.version() == 1
-    assert store.migrate() == 0
-
-
-def test_upsert_unchanged_changed_and_tombstones(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
-    first = store.upsert([(club(n), {"row": n}, []) for n in range(10)], "list-a")
-    assert (first.created, first.updated, first.unchanged) == (10, 0, 0)
-    before = {c.key: c.modified for c in walk(store)[0]}
-    again = store.upsert([(club(n), {"row": n}, []) for n in range(10)], "list-a")
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
-    assert {c.key: c.modified for c in walk(store)[0]} == before  # no churn in the feed
-    changed = store.upsert(
-        [(club(n, "Renamed" if n == 3 else None), {"row": n}, []) for n in range(10) if n != 7],
-        "list-a",
-        replace_source=True,
-    )
-    assert (changed.updated, changed.unchanged, changed.deleted) == (1, 8, 1)
-    gone = store.get("club-00007")
-    assert gone is not None and gone.state == "deleted" and gone.data is None
-    renamed = store.get(f"{BASE}/clubs/club-00003")
-    assert renamed is not None and renamed.data is not None and renamed.data["name"] == "Renamed"
-    assert gone.modified > max(before.values()) and renamed.modified > max(before.values())
-    assert store.counts() == {"updated": 9, "deleted": 1}
-
-
-def test_other_sources_are_not_deleted(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
-    store.upsert([(club(1), None, [])], "a")
-    store.upsert([(club(2), None, [])], "b", replace_source=True)
-    assert store.counts() == {"updated": 2}
-
-
-def test_feed_order_and_positions(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
-    store.upsert([(club(n), None, []) for n in range(120)], "x")
-    clubs, end = walk(store, limit=17)
-    assert len(clubs) == 120
-    keys = [(c.modified, c.key) for c in clubs]
-    assert keys == sorted(keys) and len(set(keys)) == 120
-    assert store.page(10**15, "club-00002", 10) == []  # a far-future position is fine
-    assert walk(store, end)[0] == []
-
-
-def test_prune_keeps_recent_tombstones(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
-    store.upsert([(club(n), None, []) for n in range(3)], "x")
-    store.delete("club-00001")
-    assert store.prune() == 0  # younger than 7 days
-    assert store.prune(days=1) == 0  # never fewer than 7 days
-    import time
-
-    assert store.prune(now=time.time() + 8 * 86400) == 1
-    assert store.counts() == {"updated": 2}
-
-
-def test_concurrent_writers_and_polling_consumers(tmp_path: Path) -> None:
-    """Several writers update and delete while two consumers poll from the start; when the
-    writers stop, each consumer's copy equals the store, deletions included."""
-    path = tmp_path / "clubs.sqlite3"
-    open_store(tmp_path).upsert([(club(n), None, []) for n in range(200)], "seed")
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def writer(seed: int) -> None:
-        store, rng = SQLiteStore(path), random.Random(seed)
-        try:
-            for step in range(150):
-                n = rng.randrange(260)
-                if rng.random() < 0.2:
-                    store.delete(f"club-{n:05d}")
-                else:
-                    store.upsert([(club(n, f"Club {n} v{seed}.{step}"), None, [])], "w")
-        except BaseException as err:  # pragma: no cover - reported below
-            errors.append(err)
-        finally:
-            store.close()
-
-    def consumer(copy: dict[str, dict[str, Any] | None]) -> None:
-        store = SQLiteStore(path)
-        position: tuple[int | None, str | None] = (None, None)
-        try:
-            while True:
-                finished = stop.is_set()
-                items, position = walk(store, position, limit=25)
-                for item in items:
-                    copy[item.key] = item.data
-                if finished:
-                    return
-        finally:
-            store.close()
-
-    copies: list[dict[str, dict[str, Any] | None]] = [{}, {}]
-    readers = [threading.Thread(target=consumer, args=(c,)) for c in copies]
-    writers = [threading.Thread(target=writer, args=(s,)) for s in range(4)]
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    for thread in readers:
-        thread.join()
-    assert errors == []
-    store = SQLiteStore(path)
-    truth = {c.key: c.data for c in walk(store)[0]}
-    for copy in copies:
-        assert copy == truth
+# The store's own behaviour (upserts, tombstones, order, prune, concurrency) is tested on
+# both backends in tests/test_store_backends.py; this file tests it through imports and the CLI.
 
 
 def test_casc_imported_twice_feed_shows_exactly_the_changes(tmp_path: Path) -> None:
