@@ -81,6 +81,7 @@ def join_wrapped(s: str, width: int = 40) -> str:
     return "".join(out) + rest
 
 
+@lru_cache(maxsize=65536)  # towns, counties and streets recur throughout a register
 def title_case_name(s: str) -> str:
     """`s` in title case when written all in capitals (or all in lower case), else as given."""
     if s.isupper():
