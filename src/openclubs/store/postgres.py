@@ -48,6 +48,7 @@ from openclubs.store.sqlite import (
     WriteSummary,
     _hash,
     club_key,
+    iter_current,
     unique_key,
 )
 
@@ -403,16 +404,7 @@ class PostgresStore:
 
     def iter_clubs(self, batch: int = 1000) -> Iterator[StoredClub]:
         """Every current (not deleted) club, in feed order, streamed."""
-        after_modified: int | None = None
-        after_key: str | None = None
-        while True:
-            page = self.page(after_modified, after_key, batch)
-            for club in page:
-                if club.state == "updated":
-                    yield club
-            if len(page) < batch:
-                return
-            after_modified, after_key = page[-1].modified, page[-1].key
+        return iter_current(self.page, batch)
 
 
 def _club(row: tuple[Any, ...]) -> StoredClub:

@@ -78,6 +78,22 @@ def club_key(club_id: str) -> str:
     return "c" + hashlib.sha1(club_id.encode()).hexdigest()[:16]
 
 
+def iter_current(
+    page: Callable[[int | None, str | None, int], list[StoredClub]], batch: int = 1000
+) -> Iterator[StoredClub]:
+    """Every current (not deleted) club of a store, in feed order, `batch` at a time."""
+    after_modified: int | None = None
+    after_key: str | None = None
+    while True:
+        rows = page(after_modified, after_key, batch)
+        for club in rows:
+            if club.state == "updated":
+                yield club
+        if len(rows) < batch:
+            return
+        after_modified, after_key = rows[-1].modified, rows[-1].key
+
+
 def unique_key(club_id: str, id_with_key: Callable[[str], str | None]) -> str:
     """The key for a club new to the store: its `club_key`, unless another club (another
     @id, e.g. on another host) has that key already, then the key plus a hash of the @id."""
@@ -319,15 +335,7 @@ class SQLiteStore:
 
     def iter_clubs(self, batch: int = 1000) -> Iterator[StoredClub]:
         """Every current (not deleted) club, in feed order, streamed."""
-        after_modified, after_key = None, None
-        while True:
-            page = self.page(after_modified, after_key, batch)
-            for club in page:
-                if club.state == "updated":
-                    yield club
-            if len(page) < batch:
-                return
-            after_modified, after_key = page[-1].modified, page[-1].key
+        return iter_current(self.page, batch)
 
 
 _COLUMNS = "key, id, state, modified, data, source, provenance, issues, updated_at"
