@@ -1,0 +1,445 @@
+"""An RPDE 1.0 feed walker: follows ``next`` verbatim, page by page, with polite HTTP.
+
+- ``next`` is an opaque cursor: it is requested exactly as published (never decoded or
+  rebuilt). A relative ``next`` is resolved against the page's URL, with a logged warning.
+- The end of the feed is a page with ``items == []`` **and** ``next`` equal to the page's own
+  URL; an empty page alone is not the end (in-stream filtering).
+- Every page is validated (JSON object, ``items`` a list, ``next`` a string, each item with
+  ``state``/``kind``/``id``/``modified``) and items must not go backwards in ``modified``
+  (compared as big integers when integer-like, as strings otherwise).
+- Faults: 503/429 honour ``Retry-After`` (seconds or an HTTP date), else wait a random time
+  in ``retry_wait`` (60–120 minutes by default); 403 (some platforms throttle that way) is
+  retried a few times after 1–3 s; 404/410 raise :class:`FeedGone`; other 5xx and network
+  errors back off exponentially with jitter, then raise :class:`FeedError`.
+
+Nothing here stores anything: ``on_page`` receives each :class:`Page` in order, and nothing
+but the current page is held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import orjson
+
+from openclubs.ingest.fetch import USER_AGENT
+
+log = logging.getLogger(__name__)
+
+RETRY_WAIT = (60.0 * 60.0, 120.0 * 60.0)  # RPDE 1.0: 503 → retry after a random 60–120 min
+FORBIDDEN_WAIT = (1.0, 3.0)  # 403 throttling (dataset-utils' known-Legend-issue retry)
+MAX_FORBIDDEN_RETRIES = 5
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 10.0 * 60.0
+END_POLL_WAIT = 8.0  # DevDocs harvesting: "sleep mode" between polls of the last page
+RATE_PER_SECOND = 5.0
+RECENT_URLS = 64
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+REQUIRED_ITEM_FIELDS = ("state", "kind", "id", "modified")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
+
+Sleep = Callable[[float], None]
+ModifiedKey = tuple[int, int, str]
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+class FeedError(Exception):
+    """A feed could not be walked; the message names the URL and says why."""
+
+    def __init__(self, url: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.status = status
+
+
+class FeedGone(FeedError):
+    """The feed answered 404 or 410: it is gone (Dataset API Discovery: purge its records)."""
+
+
+class FeedInvalid(FeedError):
+    """A page is not a valid RPDE page (not JSON, wrong shape, going backwards...)."""
+
+
+# -- pages and results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One RPDE page as read. `url` is the URL requested, `next` the (absolute) URL to request
+    after it: the checkpoint to save with this page's items."""
+
+    url: str
+    next: str
+    items: list[dict[str, Any]]
+    is_last: bool
+    status: int = 200
+    license: str | None = None
+
+
+@dataclass(slots=True)
+class WalkResult:
+    pages: int = 0
+    items: int = 0
+    next_url: str = ""  # the checkpoint: where to resume
+    reached_end: bool = False
+    retries: int = 0
+    waits: list[float] = field(default_factory=list)
+
+
+def modified_key(value: object) -> ModifiedKey:
+    """A sort key for an item's `modified`: integers (and integer-like strings) as big ints,
+    any other string as a string, after all integers."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a valid `modified`")
+    if isinstance(value, int):
+        return (0, value, "")
+    if isinstance(value, str):
+        if _INTEGER.match(value) and len(value.strip()) <= 4000:
+            return (0, int(value), "")
+        return (1, 0, value)
+    raise ValueError(f"`modified` must be an integer or a string, not {type(value).__name__}")
+
+
+# -- politeness --------------------------------------------------------------------------------
+
+
+class HostRateLimiter:
+    """At most `rate_per_second` requests per host, shared by every walk given the same limiter
+    (thread-safe). `None` or 0 means no limit."""
+
+    def __init__(
+        self,
+        rate_per_second: float | None = RATE_PER_SECOND,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / rate_per_second if rate_per_second else 0.0
+        self.clock = clock
+        self._next_slot: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, url: str, sleep: Sleep) -> float:
+        """Sleep until `url`'s host may be asked again; return the time slept."""
+        if self.interval <= 0:
+            return 0.0
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            now = self.clock()
+            slot = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = slot + self.interval
+        delay = slot - now
+        if delay > 0:
+            sleep(delay)
+        return max(delay, 0.0)
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds to wait (delta-seconds or an HTTP date); None when absent or
+    unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+# -- the walker --------------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth retrying after `wait` seconds."""
+
+    def __init__(self, wait: float, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.wait = wait
+        self.reason = reason
+        self.kind = kind  # "throttled", "forbidden" or "error"
+
+
+def walk_feed(
+    url: str,
+    *,
+    on_page: Callable[[Page], None],
+    client: httpx.Client | None = None,
+    transport: httpx.BaseTransport | None = None,
+    max_pages: int | None = None,
+    stop_at_end: bool = True,
+    sleep: Sleep = time.sleep,
+    retry_wait: tuple[float, float] = RETRY_WAIT,
+    max_retries: int = 5,
+    max_forbidden_retries: int = MAX_FORBIDDEN_RETRIES,
+    forbidden_wait: tuple[float, float] = FORBIDDEN_WAIT,
+    backoff_base: float = BACKOFF_BASE,
+    backoff_max: float = BACKOFF_MAX,
+    end_poll_wait: float = END_POLL_WAIT,
+    rate_per_second: float | None = RATE_PER_SECOND,
+    rate_limiter: HostRateLimiter | None = None,
+    connect_timeout: float = 10.0,
+    read_timeout: float = 30.0,
+    max_page_bytes: int = MAX_PAGE_BYTES,
+    rng: random.Random | None = None,
+) -> WalkResult:
+    """Walk the RPDE feed starting at `url` (the first page, or a saved checkpoint), calling
+    `on_page` for every page in order. Stops at the end of the feed when `stop_at_end`;
+    otherwise polls the last page every `end_poll_wait` seconds (until `max_pages` pages have
+    been read, if given). Raises FeedGone, FeedInvalid or FeedError."""
+    rand = rng or random.Random()
+    limiter = rate_limiter or HostRateLimiter(rate_per_second)
+    result = WalkResult(next_url=url)
+    owned = client is None
+    http = client or httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+        follow_redirects=True,
+        max_redirects=5,
+    )
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    last_key: ModifiedKey | None = None
+    current = url
+    recent: deque[str] = deque(maxlen=RECENT_URLS)  # to catch `next` going back to a page
+    try:
+        while max_pages is None or result.pages < max_pages:
+            body, status = _get_with_retries(
+                http,
+                current,
+                headers=headers,
+                sleep=sleep,
+                limiter=limiter,
+                rand=rand,
+                result=result,
+                retry_wait=retry_wait,
+                max_retries=max_retries,
+                max_forbidden_retries=max_forbidden_retries,
+                forbidden_wait=forbidden_wait,
+                backoff_base=backoff_base,
+                backoff_max=backoff_max,
+                max_page_bytes=max_page_bytes,
+            )
+            page, last_key = _parse_page(current, body, status, last_key)
+            if page.next != page.url and page.next in recent:
+                raise FeedInvalid(current, f"`next` goes back to a page already read ({page.next})")
+            recent.append(page.url)
+            on_page(page)
+            result.pages += 1
+            result.items += len(page.items)
+            result.next_url = page.next
+            if page.is_last:
+                result.reached_end = True
+                if stop_at_end:
+                    break
+                sleep(end_poll_wait)
+            else:
+                result.reached_end = False
+            current = page.next
+    finally:
+        if owned:
+            http.close()
+    return result
+
+
+def _get_with_retries(
+    http: httpx.Client,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    sleep: Sleep,
+    limiter: HostRateLimiter,
+    rand: random.Random,
+    result: WalkResult,
+    retry_wait: tuple[float, float],
+    max_retries: int,
+    max_forbidden_retries: int,
+    forbidden_wait: tuple[float, float],
+    backoff_base: float,
+    backoff_max: float,
+    max_page_bytes: int,
+) -> tuple[tuple[bytes, str], int]:
+    failures = 0
+    forbidden = 0
+    while True:
+        limiter.wait(url, sleep)
+        try:
+            return _get_once(
+                http,
+                url,
+                headers=headers,
+                rand=rand,
+                retry_wait=retry_wait,
+                forbidden_wait=forbidden_wait,
+                backoff=min(backoff_max, backoff_base * 2**failures),
+                max_page_bytes=max_page_bytes,
+            )
+        except _Retry as retry:
+            if retry.kind == "forbidden":
+                forbidden += 1
+                if forbidden > max_forbidden_retries:
+                    raise FeedError(
+                        url,
+                        f"{retry.reason}, still after {max_forbidden_retries} retries",
+                        status=403,
+                    ) from None
+            else:
+                failures += 1
+                if failures > max_retries:
+                    raise FeedError(
+                        url, f"{retry.reason}, still after {max_retries} retries"
+                    ) from None
+            log.warning("%s: %s; retrying in %.1f s", url, retry.reason, retry.wait)
+            result.retries += 1
+            result.waits.append(retry.wait)
+            sleep(retry.wait)
+
+
+def _get_once(
+    http: httpx.Client,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    rand: random.Random,
+    retry_wait: tuple[float, float],
+    forbidden_wait: tuple[float, float],
+    backoff: float,
+    max_page_bytes: int,
+) -> tuple[tuple[bytes, str], int]:
+    """One GET: ((body, content type), status), or _Retry / FeedError."""
+    jittered = backoff * (1.0 + 0.5 * rand.random())  # in [backoff, 1.5 × backoff)
+    try:
+        with http.stream("GET", url, headers=dict(headers)) as response:
+            status = response.status_code
+            if status in (404, 410):
+                raise FeedGone(url, f"the feed is gone (HTTP {status})", status=status)
+            if status in (429, 503):
+                wait = retry_after_seconds(response.headers.get("retry-after"))
+                if wait is None:
+                    wait = rand.uniform(*retry_wait)
+                raise _Retry(wait, f"the server is busy (HTTP {status})", "throttled")
+            if status == 403:
+                raise _Retry(
+                    rand.uniform(*forbidden_wait), "access refused (HTTP 403)", "forbidden"
+                )
+            if status >= 500:
+                raise _Retry(jittered, f"server error (HTTP {status})", "error")
+            if status >= 400 or status < 200:
+                raise FeedError(
+                    url,
+                    f"the server answered HTTP {status} {response.reason_phrase}".rstrip(),
+                    status=status,
+                )
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_page_bytes:
+                    raise FeedInvalid(url, f"the page is too large (over {max_page_bytes:,} bytes)")
+                chunks.append(chunk)
+            return (b"".join(chunks), response.headers.get("content-type", "")), status
+    except httpx.TimeoutException as err:
+        raise _Retry(jittered, f"no answer in time ({type(err).__name__})", "error") from None
+    except httpx.TooManyRedirects:
+        raise FeedError(url, "too many redirects") from None
+    except httpx.TransportError as err:
+        raise _Retry(
+            jittered, f"could not connect ({type(err).__name__}: {err})", "error"
+        ) from None
+
+
+def _parse_page(
+    url: str, fetched: tuple[bytes, str], status: int, last_key: ModifiedKey | None
+) -> tuple[Page, ModifiedKey | None]:
+    body, content_type = fetched
+    media = content_type.split(";", 1)[0].strip().lower() or "no content type"
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        if "html" in media or body.lstrip()[:1] == b"<":
+            raise FeedInvalid(url, f"not JSON ({media}): an HTML page, not an RPDE page") from None
+        raise FeedInvalid(url, f"not JSON ({media}): {err}") from None
+    if isinstance(data, dict) and _has_float_modified(data):
+        data = json.loads(
+            body
+        )  # orjson reads integers beyond 64 bits as floats: re-read losslessly
+    if not isinstance(data, dict):
+        raise FeedInvalid(
+            url, f"not an RPDE page: the JSON is a {type(data).__name__}, not an object"
+        )
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise FeedInvalid(url, "not an RPDE page: `items` is missing or not a list")
+    raw_next = data.get("next")
+    if not isinstance(raw_next, str) or not raw_next.strip():
+        raise FeedInvalid(url, "not an RPDE page: `next` is missing or not a string")
+    next_url = raw_next
+    if not urlsplit(raw_next).scheme:
+        next_url = urljoin(url, raw_next)
+        log.warning("%s: `next` is relative (%s); RPDE requires an absolute URL", url, raw_next)
+    for index, item in enumerate(items):
+        where = f"item {index + 1}"
+        if not isinstance(item, dict):
+            raise FeedInvalid(url, f"{where} is not a JSON object")
+        missing = [name for name in REQUIRED_ITEM_FIELDS if name not in item]
+        if missing:
+            raise FeedInvalid(url, f"{where} lacks {', '.join(missing)}")
+        if item["state"] not in ("updated", "deleted"):
+            raise FeedInvalid(url, f"{where} has state {item['state']!r} (updated or deleted)")
+        if not isinstance(item["id"], str | int) or isinstance(item["id"], bool):
+            raise FeedInvalid(url, f"{where} has an `id` that is not a string or integer")
+        try:
+            key = modified_key(item["modified"])
+        except ValueError as err:
+            raise FeedInvalid(url, f"{where}: {err}") from None
+        if last_key is not None and key < last_key:
+            raise FeedInvalid(
+                url,
+                f"{where} goes backwards: modified {item['modified']!r} comes after "
+                f"{_show(last_key)} (a `next` that goes back, or items out of order)",
+            )
+        last_key = key
+    own = next_url == url
+    if own and items:
+        raise FeedInvalid(
+            url, "`next` is the page's own URL but the page has items (it would loop)"
+        )
+    license_ = data.get("license")
+    page = Page(
+        url=url,
+        next=next_url,
+        items=items,
+        is_last=own and not items,
+        status=status,
+        license=license_ if isinstance(license_, str) else None,
+    )
+    return page, last_key
+
+
+def _has_float_modified(data: dict[str, Any]) -> bool:
+    items = data.get("items")
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and isinstance(item.get("modified"), float) for item in items
+    )
+
+
+def _show(key: ModifiedKey) -> str:
+    return str(key[1]) if key[0] == 0 else repr(key[2])
