@@ -59,8 +59,8 @@ def write_rejects(result: ImportResult, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "sheet", "row", "column", "reason"])
-        for problem in [*result.rejects, *result.notes]:
-            kind = "" if problem in result.rejects else "(accepted) "
+        labelled = [("", p) for p in result.rejects] + [("(accepted) ", p) for p in result.notes]
+        for kind, problem in labelled:
             writer.writerow(
                 [
                     problem.file,

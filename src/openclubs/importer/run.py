@@ -88,13 +88,21 @@ class ImportResult:
         }
 
 
+def _head(path: Path) -> bytes:
+    """The first bytes of a file (its format's signature), without reading the rest."""
+    if not path.is_file():
+        return b""
+    with path.open("rb") as handle:
+        return handle.read(8)
+
+
 def detect_format(path: Path, declared: Format = "auto") -> str:
     if declared != "auto":
         return declared
     by_suffix = _SUFFIXES.get(path.suffix.lower())
     if by_suffix:
         return by_suffix
-    head = path.read_bytes()[:8] if path.is_file() else b""
+    head = _head(path)
     if head.startswith(b"PK"):
         return "xlsx"
     return "json" if head.lstrip()[:1] in (b"{", b"[") else "csv"
@@ -113,7 +121,7 @@ def read_rows(
         raise ReadError(f"{path}: not a club list this command reads: give CSV, XLSX or JSON{hint}")
     kind = detect_format(path, fmt)
     if kind == "xlsx":
-        if path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0":
+        if _head(path)[:4] == b"\xd0\xcf\x11\xe0":
             raise ReadError(
                 f"{path}: an encrypted (password-protected) or old .xls workbook; "
                 "save it as an unprotected .xlsx or as CSV"
