@@ -27,27 +27,46 @@ else
   .venv/bin/python scripts/compile.py
 fi
 
+# Browser code the web pages serve (Leaflet for the /find map), from the npm registry.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f web/node_modules/leaflet/dist/leaflet.js ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    echo "setup: installing the web pages' npm packages (npm ci in web/)" >&2
+    (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+else
+  echo "setup: no npm: the /find page will show its list without the map" >&2
+fi
+
 # PostgreSQL 15 and PostGIS, for the store tests on the PostgreSQL backend: tests/conftest.py
 # starts a throwaway server from these binaries (as the postgres user) and removes it after.
 # Installed with apt only when missing; whatever is already installed is left as it is.
 PG_BIN=/usr/lib/postgresql/15/bin
-pg_packages=()
+apt_packages=()
 if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
-  pg_packages+=(postgresql-15)
+  apt_packages+=(postgresql-15)
 fi
 if [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
-  pg_packages+=(postgresql-15-postgis-3)
+  apt_packages+=(postgresql-15-postgis-3)
 fi
-if [ ${#pg_packages[@]} -gt 0 ]; then
+# Headless Chromium and its driver, for the browser tests (Selenium drives Debian's builds).
+if [ "${OPENCLUBS_NO_BROWSER:-}" != 1 ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt_packages+=(chromium)
+  fi
+  if ! command -v chromedriver >/dev/null 2>&1; then
+    apt_packages+=(chromium-driver)
+  fi
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing ${pg_packages[*]} with apt" >&2
+    echo "setup: installing ${apt_packages[*]} with apt" >&2
     if ! apt_log=$( { apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pg_packages[@]}"; } 2>&1); then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"; } 2>&1); then
       echo "$apt_log" >&2
       exit 1
     fi
   else
-    echo "setup: no PostgreSQL 15 + PostGIS and no apt as root: the PostgreSQL store tests will be skipped" >&2
+    echo "setup: cannot install ${apt_packages[*]} (no apt as root): the tests that need them will be skipped" >&2
   fi
 fi
 

@@ -36,7 +36,12 @@ def _migrate(db_path: str) -> None:
     store = open_store(db_path)
     try:
         applied = store.migrate()
-        click.echo(f"{db_path}: schema version {store.version()} ({applied} migrations applied)")
+        parts = ", ".join(f"{name} {number}" for name, number in store.part_versions().items())
+        click.echo(
+            f"{db_path}: schema version {store.version()}"
+            + (f" (parts: {parts})" if parts else "")
+            + f" ({applied} migrations applied)"
+        )
     finally:
         store.close()
 

@@ -19,6 +19,8 @@ class Store(Protocol):
 
     def migrate(self) -> int: ...
 
+    def part_versions(self) -> dict[str, int]: ...
+
     def upsert(
         self,
         records: Iterable[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]],

@@ -42,6 +42,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from openclubs.store.export import places
+from openclubs.store.schema import POSTGRES_PARTS_TABLE, schema_parts
 from openclubs.store.sqlite import (
     TOMBSTONE_DAYS,
     StoredClub,
@@ -192,7 +193,33 @@ class PostgresStore:
                         self._db.execute(statement)
                     self._db.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
                     applied += 1
+            self._db.execute(POSTGRES_PARTS_TABLE)
+            for part in schema_parts():
+                row = self._db.execute(
+                    "SELECT version FROM schema_parts WHERE name = %s", (part.name,)
+                ).fetchone()
+                done = 0 if row is None else int(row[0])
+                for number, statements in enumerate(part.postgres, start=1):
+                    if done < number:
+                        for statement in statements:
+                            self._db.execute(statement)
+                        self._db.execute(
+                            "INSERT INTO schema_parts (name, version) VALUES (%s, %s) "
+                            "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, "
+                            "applied_at = now()",
+                            (part.name, number),
+                        )
+                        applied += 1
         return applied
+
+    def part_versions(self) -> dict[str, int]:
+        """The migration number each schema part is at."""
+        with self._lock:
+            row = self._db.execute("SELECT to_regclass('schema_parts') IS NOT NULL").fetchone()
+            if row is None or not row[0]:
+                return {}
+            rows = self._db.execute("SELECT name, version FROM schema_parts").fetchall()
+        return {str(name): int(version) for name, version in rows}
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Cursor[Any]]:

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 
+from openclubs.store.schema import SQLITE_PARTS_TABLE, schema_parts
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE clubs (
@@ -134,7 +136,8 @@ class SQLiteStore:
         return int(row[0])
 
     def migrate(self) -> int:
-        """Bring the schema up to date; returns the number of migrations applied."""
+        """Bring the schema up to date (the core tables, then each schema part's, see
+        `openclubs.store.schema`); returns the number of migrations applied."""
         applied = 0
         with self._write():
             for number, script in enumerate(MIGRATIONS, start=1):
@@ -144,7 +147,36 @@ class SQLiteStore:
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
                     applied += 1
+            self._db.execute(SQLITE_PARTS_TABLE)
+            for part in schema_parts():
+                row = self._db.execute(
+                    "SELECT version FROM schema_parts WHERE name = ?", (part.name,)
+                ).fetchone()
+                current = 0 if row is None else int(row[0])
+                for number, statements in enumerate(part.sqlite, start=1):
+                    if current < number:
+                        for statement in statements:
+                            self._db.execute(statement)
+                        self._db.execute(
+                            "INSERT INTO schema_parts (name, version) VALUES (?, ?) "
+                            "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                            (part.name, number),
+                        )
+                        applied += 1
         return applied
+
+    def part_versions(self) -> dict[str, int]:
+        """The migration number each schema part is at."""
+        if not self._has_table("schema_parts"):
+            return {}
+        rows = self._db.execute("SELECT name, version FROM schema_parts").fetchall()
+        return {str(name): int(version) for name, version in rows}
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
