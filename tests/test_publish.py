@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
@@ -565,3 +567,34 @@ def test_raw_pages_equal_decoded_pages(store: SQLiteStore) -> None:
         raw, last = build_page_bytes(rows, own, FEED, "Organization", LICENSE)
         assert json.loads(raw) == decoded
         assert last == (not decoded["items"])
+
+
+def test_serve_with_two_workers_serves_the_feed_and_pages(tmp_path: Path) -> None:
+    """`--workers 2`: uvicorn starts two worker processes, each building its app and store
+    from the parent's settings; both answer with the same feed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    db = tmp_path / "workers.sqlite3"
+    command = [sys.executable, "-m", "openclubs", "serve", "--demo", "--db", str(db)]
+    command += ["--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        feed: dict[str, Any] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                feed = httpx.get(base + "/feeds/organizations", timeout=5).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert len(feed["items"]) == 8, "the demo clubs"
+        pages = [httpx.get(base + "/feeds/organizations", timeout=5).content for _ in range(6)]
+        assert len(set(pages)) == 1  # every worker serves the same page
+        club = feed["items"][0]["data"]["@id"]
+        assert club.startswith(base + "/clubs/") and httpx.get(club, timeout=5).status_code == 200
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=20)
+    assert b"Traceback" not in err, err.decode()

@@ -6,6 +6,7 @@ of the optional --config file and an OPENCLUBS_* environment variable.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from openclubs.publish.app import create_app
 from openclubs.publish.demo import load_demo
 from openclubs.publish.settings import SettingsError, env_name, load_settings, setting_type, table
 from openclubs.publish.site import FEED_PATH
+from openclubs.publish.worker import SETTINGS_ENV, settings_json
 from openclubs.store.base import open_store
 
 F = Callable[..., Any]
@@ -73,6 +75,18 @@ def serve_command(config_file: str | None, demo: bool, **given: Any) -> None:
             f"  RPDE feed     {settings.base}{FEED_PATH}",
             err=True,
         )
-        uvicorn.run(create_app(store, settings), host=settings.host, port=settings.port)
+        if settings.workers > 1:
+            store.close()
+            # Each worker process builds its own app and store from the same settings.
+            os.environ[SETTINGS_ENV] = settings_json(settings)
+            uvicorn.run(
+                "openclubs.publish.worker:create_worker_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+            )
+        else:
+            uvicorn.run(create_app(store, settings), host=settings.host, port=settings.port)
     finally:
         store.close()

@@ -3,9 +3,9 @@ per club (whose address is the club's `@id` when it was imported with this serve
 --base-url).
 
 Each store (SQLite or PostgreSQL) holds one connection, so the handlers are `async` and run
-on the event loop one at a time; every page is one indexed range query. (Several web workers
-each open their own store; a connection pool for PostgreSQL is still to come.)
-"""
+on the event loop one at a time; every page is one indexed range query. For concurrency,
+`openclubs serve --workers N` runs N processes, each with its own store connection
+(openclubs.publish.worker)."""
 
 from __future__ import annotations
 

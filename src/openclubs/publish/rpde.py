@@ -141,22 +141,26 @@ def build_page_bytes(
         following = next_url(base_feed_url, modified, key)
     else:
         following = request_url
-    head = b'{"next":' + orjson.dumps(following) + b',"items":['
     kind_json = orjson.dumps(kind)
-    items = []
-    for key, state, modified, data in rows:
-        item = (
-            b'{"state":'
-            + orjson.dumps(state)
-            + b',"kind":'
-            + kind_json
-            + b',"id":'
-            + orjson.dumps(key)
-            + b',"modified":'
-            + str(modified).encode()
+    # One %-format per item and one join per page: each record's stored bytes are copied
+    # once, not once per concatenation.
+    items = [
+        b'{"state":"updated","kind":%b,"id":%b,"modified":%d,"data":%b}'
+        % (kind_json, orjson.dumps(key), modified, data)
+        if state == "updated" and data is not None
+        else b'{"state":%b,"kind":%b,"id":%b,"modified":%d}'
+        % (orjson.dumps(state), kind_json, orjson.dumps(key), modified)
+        for key, state, modified, data in rows
+    ]
+    body = b"".join(
+        (
+            b'{"next":',
+            orjson.dumps(following),
+            b',"items":[',
+            b",".join(items),
+            b'],"license":',
+            orjson.dumps(license),
+            b"}",
         )
-        if state == "updated" and data is not None:
-            item += b',"data":' + data
-        items.append(item + b"}")
-    body = head + b",".join(items) + b'],"license":' + orjson.dumps(license) + b"}"
+    )
     return body, not rows

@@ -35,6 +35,11 @@ class Settings:
         "site are built on it (set it when listening on 0.0.0.0 or behind a proxy).",
     )
     page_size: int = _setting(500, "Items per RPDE feed page.")
+    workers: int = _setting(
+        1,
+        "Web worker processes, each with its own store connection (use more than 1 with a "
+        "SQLite file or PostgreSQL, up to the number of cores).",
+    )
     feed_kind: str = _setting("Organization", "The RPDE item `kind` of the club feed.")
     dataset_type: str = _setting(
         "https://schema.org/Organization",

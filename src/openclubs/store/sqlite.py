@@ -355,7 +355,7 @@ class SQLiteStore:
                 "ORDER BY modified, key LIMIT ?",
                 (after_modified, after_key or "", limit),
             )
-        return [(str(k), str(s), int(m), d) for k, s, m, d in rows]
+        return rows.fetchall()  # already (str, str, int, bytes | None): SQLite's own types
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT state, count(*) FROM clubs GROUP BY state")
