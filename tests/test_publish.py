@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -36,7 +35,7 @@ from openclubs.publish.settings import Settings, SettingsError, load_settings, t
 from openclubs.store.sqlite import SQLiteStore, StoredClub
 from openclubs.validate import check_record
 
-from .helpers import ROOT
+from .helpers import ROOT, serve_app
 
 BASE = "http://testserver"
 FEED = BASE + "/feeds/organizations"
@@ -495,34 +494,24 @@ PEERS = ROOT / "build" / "shared" / "peers"
 def test_official_rpde_validator_walks_the_served_feed(tmp_path: Path, page_size: int) -> None:
     if shutil.which("node") is None or not (PEERS / "node" / "node_modules").is_dir():
         pytest.skip("node or the official validators (build/shared/peers/node) are missing")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     store = SQLiteStore(tmp_path / "served.sqlite3")
     store.migrate()
-    fill(store, base)  # ids are this server's /clubs/ addresses
-    app = create_app(store, Settings(base_url=base, page_size=page_size))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+
+    def make_app(base: str) -> Any:
+        fill(store, base)  # ids are this server's /clubs/ addresses
+        return create_app(store, Settings(base_url=base, page_size=page_size))
+
     try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.started
-        feed = f"{base}/feeds/organizations"
-        run = subprocess.run(
-            ["node", str(PEERS / "rpde.js"), feed, "--summary"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        with serve_app(make_app) as base:
+            feed = f"{base}/feeds/organizations"
+            run = subprocess.run(
+                ["node", str(PEERS / "rpde.js"), feed, "--summary"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
     finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
         store.close()
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
     summary, messages = lines[-1], lines[:-1]
