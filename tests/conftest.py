@@ -32,22 +32,29 @@ def vocab_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 class LocalSite:
     """A real HTTP server on 127.0.0.1 answering from a table of routes:
-    path -> (status, content type, body, extra headers). Records the paths asked for."""
+    path -> (status, content type, body, extra headers). Records the paths asked for and the
+    User-Agent of each request. A route added with `content_type=None` sends no Content-Type,
+    and with `length=False` no Content-Length (the body then ends when the connection
+    closes)."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
+        self.routes: dict[str, tuple[int, str | None, bytes, dict[str, str], bool]] = {}
         self.requests: list[str] = []
+        self.user_agents: list[str] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
-                status, ctype, body, headers = site.routes.get(
-                    self.path, (404, "text/plain", b"not found", {})
+                site.user_agents.append(self.headers.get("User-Agent", ""))
+                status, ctype, body, headers, length = site.routes.get(
+                    self.path, (404, "text/plain", b"not found", {}, True)
                 )
                 self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                if ctype is not None:
+                    self.send_header("Content-Type", ctype)
+                if length:
+                    self.send_header("Content-Length", str(len(body)))
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
@@ -64,11 +71,12 @@ class LocalSite:
         path: str,
         body: str | bytes,
         status: int = 200,
-        content_type: str = "application/json",
+        content_type: str | None = "application/json",
         headers: dict[str, str] | None = None,
+        length: bool = True,
     ) -> str:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = (status, content_type, data, headers or {})
+        self.routes[path] = (status, content_type, data, headers or {}, length)
         return self.url(path)
 
     def url(self, path: str) -> str:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -17,6 +14,8 @@ from openclubs.cli.activities import activities
 from openclubs.vocab import refresh as refresh_module
 from openclubs.vocab.refresh import VocabRefreshError, refresh_activity_list
 from openclubs.vocab.store import ACTIVITY_LIST_FILE, bundled_text, cached_vocab_path
+
+from .conftest import LocalSite
 
 pytestmark = pytest.mark.usefixtures("vocab_cache")
 
@@ -156,32 +155,6 @@ def test_tree_of_everything_starts_at_the_roots() -> None:
 
 # -- refresh against a local server --------------------------------------------------------------
 
-Route = tuple[int, dict[str, str], bytes]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    routes: dict[str, Route]
-    user_agents: list[str]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.user_agents.append(self.headers.get("User-Agent", ""))
-        status, headers, body = self.server.routes.get(self.path, (404, {}, b"not found"))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "Content-Length" not in headers and "X-No-Length" not in headers:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 def _modified_list() -> bytes:
     doc = json.loads(bundled_text(ACTIVITY_LIST_FILE))
@@ -190,36 +163,29 @@ def _modified_list() -> bytes:
     return json.dumps(doc).encode()
 
 
-JSON = {"Content-Type": "application/ld+json"}
+JSONLD = "application/ld+json"
 GOOD = _modified_list()
 
 
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.user_agents = []
-    srv.routes = {
-        "/list.jsonld": (200, JSON, GOOD),
-        "/moved": (302, {"Location": "/list.jsonld"}, b""),
-        "/error": (500, {}, b"oops"),
-        "/html": (200, {"Content-Type": "text/html"}, b"<!doctype html><h1>Hello</h1>"),
-        "/not-a-scheme": (200, JSON, b'{"hello": "world"}'),
-        "/other-scheme": (200, JSON, bundled_text("place-types.jsonld")),
-        "/no-length": (200, {"X-No-Length": "1"}, GOOD),
-    }
-    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+def server(local_site: LocalSite) -> LocalSite:
+    local_site.add("/list.jsonld", GOOD, content_type=JSONLD)
+    local_site.add(
+        "/moved", b"", status=302, content_type=None, headers={"Location": "/list.jsonld"}
+    )
+    local_site.add("/error", b"oops", status=500, content_type=None)
+    local_site.add("/html", b"<!doctype html><h1>Hello</h1>", content_type="text/html")
+    local_site.add("/not-a-scheme", b'{"hello": "world"}', content_type=JSONLD)
+    local_site.add("/other-scheme", bundled_text("place-types.jsonld"), content_type=JSONLD)
+    local_site.add("/no-length", GOOD, content_type=None, length=False)
+    return local_site
 
 
-def url(srv: _Server, path: str) -> str:
-    return f"http://127.0.0.1:{srv.server_address[1]}{path}"
+def url(site: LocalSite, path: str) -> str:
+    return site.url(path)
 
 
-def test_refresh_installs_the_download(server: _Server) -> None:
+def test_refresh_installs_the_download(server: LocalSite) -> None:
     result = invoke("refresh", "--url", url(server, "/list.jsonld"))
     assert result.exit_code == 0, result.output
     cache = cached_vocab_path(ACTIVITY_LIST_FILE)
@@ -239,7 +205,7 @@ def test_refresh_installs_the_download(server: _Server) -> None:
     assert "Octopush Relay" not in invoke("search", "octopush relay").output
 
 
-def test_refresh_follows_redirects(server: _Server) -> None:
+def test_refresh_follows_redirects(server: LocalSite) -> None:
     result = refresh_activity_list(url(server, "/moved"))
     assert result.concepts_after == 768 and result.added_labels == ("Octopush Relay",)
     assert result.path.read_bytes() == GOOD
@@ -255,7 +221,9 @@ def test_refresh_follows_redirects(server: _Server) -> None:
         ("/other-scheme", "not the OpenActive Activity List"),
     ],
 )
-def test_bad_download_exits_2_and_keeps_the_cache(server: _Server, path: str, message: str) -> None:
+def test_bad_download_exits_2_and_keeps_the_cache(
+    server: LocalSite, path: str, message: str
+) -> None:
     cache = cached_vocab_path(ACTIVITY_LIST_FILE)
     cache.parent.mkdir(parents=True)
     cache.write_bytes(GOOD)
@@ -267,13 +235,13 @@ def test_bad_download_exits_2_and_keeps_the_cache(server: _Server, path: str, me
     assert [p.name for p in cache.parent.iterdir()] == [ACTIVITY_LIST_FILE]
 
 
-def test_bad_download_creates_no_cache(server: _Server) -> None:
+def test_bad_download_creates_no_cache(server: LocalSite) -> None:
     assert invoke("refresh", "--url", url(server, "/html")).exit_code == 2
     assert not cached_vocab_path(ACTIVITY_LIST_FILE).exists()
 
 
 @pytest.mark.parametrize("path", ["/list.jsonld", "/no-length"])
-def test_too_large(server: _Server, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+def test_too_large(server: LocalSite, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     monkeypatch.setattr(refresh_module, "MAX_DOWNLOAD_BYTES", 10_000)
     result = invoke("refresh", "--url", url(server, path))
     assert result.exit_code == 2
