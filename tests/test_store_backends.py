@@ -16,9 +16,13 @@ import pytest
 
 from openclubs.store import SQLiteStore, StoredClub
 from openclubs.store.base import Store, open_store
-from openclubs.store.postgres import PostgresStore, first_point
+from openclubs.store.postgres import MIGRATIONS, PostgresStore, first_point
+from openclubs.store.schema import schema_parts
 from tests.helpers import SHARED
 from tests.test_store import BASE, club, walk
+
+# The core migrations and every schema part's (harvest, search, web tools), on PostgreSQL.
+ALL_MIGRATIONS = len(MIGRATIONS) + sum(len(part.postgres) for part in schema_parts())
 
 
 def location(store: Store) -> str:
@@ -41,6 +45,9 @@ def test_open_store_picks_the_backend(store: Store) -> None:
 def test_migrate_is_idempotent(store: Store) -> None:
     assert store.version() == 1
     assert store.migrate() == 0
+    backend = "postgres" if isinstance(store, PostgresStore) else "sqlite"
+    expected = {part.name: len(getattr(part, backend)) for part in schema_parts()}
+    assert store.part_versions() == expected and set(expected) >= {"harvest", "search"}
     assert store.counts() == {} and store.last_modified() is None
     assert store.page(None, None, 10) == []
 
@@ -326,7 +333,9 @@ def test_postgres_schema_geo_and_indexes(postgres_dsn: str) -> None:
     store = PostgresStore(postgres_dsn)
     try:
         assert store.version() == 0
-        assert store.migrate() == 1 and store.migrate() == 0 and store.version() == 1
+        assert store.migrate() == ALL_MIGRATIONS and store.migrate() == 0
+        assert store.version() == 1
+        assert store.part_versions() == {p.name: len(p.postgres) for p in schema_parts()}
         placeless = {**club(2), "location": {"@type": "Place", "name": "Nowhere"}}
         second = {
             **club(3),
@@ -423,7 +432,7 @@ def test_concurrent_migrations_on_postgres(postgres_dsn: str) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == [] and sorted(results) == [0, 0, 0, 1]
+    assert errors == [] and sorted(results) == [0, 0, 0, ALL_MIGRATIONS]
 
 
 def test_cli_import_and_export_on_postgres(postgres_dsn: str, tmp_path: Path) -> None:

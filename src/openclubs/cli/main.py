@@ -6,7 +6,9 @@ import click
 
 from openclubs.cli.activities import activities
 from openclubs.cli.db import db_group, export_command
+from openclubs.cli.harvest import harvest_command
 from openclubs.cli.import_cmd import import_command
+from openclubs.cli.search import search_command
 from openclubs.cli.serve import serve_command
 from openclubs.cli.validate import validate_command
 
@@ -24,6 +26,8 @@ cli.add_command(import_command)
 cli.add_command(db_group)
 cli.add_command(export_command)
 cli.add_command(serve_command)
+cli.add_command(search_command)
+cli.add_command(harvest_command)
 
 
 def main() -> None:

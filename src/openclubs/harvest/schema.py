@@ -1,4 +1,16 @@
-"""The harvester's tables: each feed's position (its checkpoint), status and counts.
+"""The harvester's tables, for both backends.
+
+- ``harvest_feeds``: one row per feed (its first-page URL): the checkpoint (``next_url``,
+  written in the same transaction as the page's items), status, last success and error, counts.
+- ``harvest_items``: per feed and RPDE item id, the item's state and its source ``modified``
+  (text; compared as big integers or strings in Python): deleted items stay as tombstones, so an
+  older update cannot bring a record back. ``club_id`` is the club record the item made;
+  ``organiser_id`` and ``facets`` what an opportunity item gave its organiser.
+- ``harvest_organisers`` and ``harvest_facets``: organisers derived from opportunities, and the
+  activities and places gathered from all their items, counted, so one item's change is applied
+  without re-reading every other item.
+- ``harvest_pages``: club web pages (``--site``): validators for conditional requests and the
+  clubs each page gave.
 
 Migrations are appended, never edited once released (see openclubs.store.schema)."""
 
@@ -6,4 +18,138 @@ from __future__ import annotations
 
 from openclubs.store.schema import SchemaPart
 
-PART = SchemaPart(name="harvest", sqlite=(), postgres=())
+_SQLITE_1 = (
+    """
+    CREATE TABLE harvest_feeds (
+        url TEXT PRIMARY KEY,
+        next_url TEXT NOT NULL,
+        dataset TEXT,
+        publisher TEXT,
+        status TEXT NOT NULL DEFAULT 'new',
+        pages INTEGER NOT NULL DEFAULT 0,
+        items INTEGER NOT NULL DEFAULT 0,
+        applied INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        deletes INTEGER NOT NULL DEFAULT 0,
+        invalid INTEGER NOT NULL DEFAULT 0,
+        refused INTEGER NOT NULL DEFAULT 0,
+        ignored INTEGER NOT NULL DEFAULT 0,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        updated_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE harvest_items (
+        feed TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        kind TEXT,
+        state TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        club_id TEXT,
+        organiser_id TEXT,
+        facets TEXT,
+        PRIMARY KEY (feed, item_id)
+    )
+    """,
+    "CREATE INDEX harvest_items_club ON harvest_items (club_id)",
+    "CREATE INDEX harvest_items_organiser ON harvest_items (organiser_id, feed, item_id)",
+    """
+    CREATE TABLE harvest_organisers (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        items INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE harvest_facets (
+        organiser_id TEXT NOT NULL,
+        facet TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        PRIMARY KEY (organiser_id, facet, key)
+    )
+    """,
+    """
+    CREATE TABLE harvest_pages (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        clubs TEXT NOT NULL DEFAULT '[]',
+        status TEXT,
+        checked_at TEXT,
+        last_error TEXT
+    )
+    """,
+)
+
+_POSTGRES_1 = (
+    """
+    CREATE TABLE harvest_feeds (
+        url TEXT PRIMARY KEY,
+        next_url TEXT NOT NULL,
+        dataset TEXT,
+        publisher TEXT,
+        status TEXT NOT NULL DEFAULT 'new',
+        pages BIGINT NOT NULL DEFAULT 0,
+        items BIGINT NOT NULL DEFAULT 0,
+        applied BIGINT NOT NULL DEFAULT 0,
+        skipped BIGINT NOT NULL DEFAULT 0,
+        deletes BIGINT NOT NULL DEFAULT 0,
+        invalid BIGINT NOT NULL DEFAULT 0,
+        refused BIGINT NOT NULL DEFAULT 0,
+        ignored BIGINT NOT NULL DEFAULT 0,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        updated_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE harvest_items (
+        feed TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        kind TEXT,
+        state TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        club_id TEXT,
+        organiser_id TEXT,
+        facets TEXT,
+        PRIMARY KEY (feed, item_id)
+    )
+    """,
+    "CREATE INDEX harvest_items_club ON harvest_items (club_id)",
+    "CREATE INDEX harvest_items_organiser ON harvest_items (organiser_id, feed, item_id)",
+    """
+    CREATE TABLE harvest_organisers (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        items BIGINT NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE harvest_facets (
+        organiser_id TEXT NOT NULL,
+        facet TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        items BIGINT NOT NULL,
+        PRIMARY KEY (organiser_id, facet, key)
+    )
+    """,
+    """
+    CREATE TABLE harvest_pages (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        clubs TEXT NOT NULL DEFAULT '[]',
+        status TEXT,
+        checked_at TEXT,
+        last_error TEXT
+    )
+    """,
+)
+
+PART = SchemaPart(name="harvest", sqlite=(_SQLITE_1,), postgres=(_POSTGRES_1,))

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from openclubs.publish.find import register_find
 from openclubs.publish.rpde import (
     CACHE_FULL,
     CACHE_LAST,
@@ -38,6 +39,7 @@ from openclubs.publish.site import (
 from openclubs.publish.write_api import register_write_api
 from openclubs.store.base import Store
 from openclubs.version import __version__
+from openclubs.webtools import register_webtools
 
 JSONLD = "application/ld+json"
 AFTER_TIMESTAMP = "The `modified` of the last item read (from `next`); integer."
@@ -132,6 +134,8 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
         return HTMLResponse(html)
 
     register_write_api(app, store, settings)
+    register_find(app, store, settings)
+    register_webtools(app, store, settings)
     return app
 
 

@@ -68,6 +68,29 @@ class Settings:
         "Bearer token for the write API (unset: the write API is off); prefer the "
         "environment variable, which other users of the machine cannot see.",
     )
+    postcode_lookup: str = _setting(
+        "postcodes.io",
+        "Where club search looks up postcodes: 'postcodes.io', the address of a "
+        "postcodes.io-compatible service, a CSV file of postcode,latitude,longitude, or 'none'.",
+    )
+    web_dir: str | None = _setting(
+        None, "The folder holding node_modules/leaflet (default: the repository's web/)."
+    )
+    map_tiles: str = _setting(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "The /find map's tile URL template (empty: markers without a background map).",
+    )
+    fetch_allow: str = _setting(
+        "",
+        "Hosts, addresses and networks (CIDR) the /validate page may fetch although they are "
+        "not public, separated by commas (empty: public web pages only).",
+    )
+    accept_submissions: str = _setting(
+        "no", "yes: /build may submit clubs to the store, pending a moderator's approval."
+    )
+    admin_token: str | None = _setting(
+        None, "The token of the moderators' page /admin (unset: /admin is off)."
+    )
 
     @property
     def base(self) -> str:

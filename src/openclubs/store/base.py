@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from openclubs.store.sqlite import TOMBSTONE_DAYS, SQLiteStore, StoredClub, WriteSummary
@@ -48,6 +49,35 @@ class Store(Protocol):
     def last_modified(self) -> str | None: ...
 
     def iter_clubs(self, batch: int = 1000) -> Iterator[StoredClub]: ...
+
+    # -- harvesting (openclubs.harvest) --
+
+    def harvest_transaction(self) -> AbstractContextManager[HarvestTx]: ...
+
+    def harvest_query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+# -- harvesting ---------------------------------------------------------------------------------
+
+
+class HarvestTx(Protocol):
+    """One open write transaction of a store, as the harvester uses it: SQL on its own tables
+    (`?` placeholders on both backends), and clubs put or withdrawn taking change numbers as
+    `upsert` does. Everything commits together when the `harvest_transaction` block ends."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def put_clubs(
+        self,
+        records: Sequence[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]],
+        source: str | None,
+    ) -> list[str]: ...
+
+    def remove_clubs(self, club_ids: Iterable[str]) -> int: ...
 
 
 def is_postgres(db: str) -> bool:

@@ -31,7 +31,7 @@ Readers take no lock and are never blocked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -433,6 +433,77 @@ class PostgresStore:
         """Every current (not deleted) club, in feed order, streamed."""
         return iter_current(self.page, batch)
 
+    # -- harvesting ---------------------------------------------------------------------------
+    # For openclubs.harvest: one write transaction holding the change counter's lock (as every
+    # write does, so change numbers stay commit-ordered) in which the harvester reads and writes
+    # its own tables (openclubs.harvest.schema) and puts or withdraws clubs, so that a page's
+    # items and the feed's checkpoint are committed together or not at all.
+
+    @contextmanager
+    def harvest_transaction(self) -> Iterator[PostgresHarvestTx]:
+        """A write transaction for the harvester (committed on exit, rolled back on error)."""
+        with self._write() as cursor:
+            yield PostgresHarvestTx(self, cursor)
+
+    def harvest_query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read of the harvester's tables, outside any transaction (`?` placeholders)."""
+        with self._lock:
+            return list(self._db.execute(_pg(sql), tuple(params)).fetchall())
+
+    def _put_clubs(
+        self, cursor: psycopg.Cursor[Any], records: Sequence[Record], source: str | None
+    ) -> list[str]:
+        """Records as `upsert` writes them, inside the caller's transaction."""
+        outcomes: list[str] = []
+        if not records:
+            return outcomes
+        keyed = self._keys(cursor, [record["@id"] for record, _, _ in records])
+        cursor.execute(
+            "SELECT key, state, content_hash FROM clubs WHERE key = ANY(%s)",
+            (list(keyed.values()),),
+        )
+        known: dict[str, tuple[str, str | None]] = {
+            key: (state, digest) for key, state, digest in cursor
+        }
+        changed: list[tuple[str, dict[str, Any], Any, list[Any], str]] = []
+        for record, provenance, issues in records:
+            key = keyed[record["@id"]]
+            digest = _hash(record)
+            prior = known.get(key)
+            if prior == ("updated", digest):
+                cursor.execute(
+                    "UPDATE clubs SET source = %s, provenance = %s, issues = %s WHERE key = %s",
+                    (source, _jsonb(provenance), _jsonb(issues), key),
+                )
+                outcomes.append("unchanged")
+                continue
+            outcomes.append("created" if prior is None else "updated")
+            known[key] = ("updated", digest)
+            changed.append((key, record, provenance, issues, digest))
+        if changed:
+            first = self._reserve(cursor, len(changed))
+            now = _now()
+            rows = []
+            for offset, (key, record, provenance, issues, digest) in enumerate(changed):
+                lon, lat = first_point(record) or (None, None)
+                rows.append(
+                    (
+                        key,
+                        record["@id"],
+                        first + offset,
+                        _jsonb(record),
+                        digest,
+                        source,
+                        _jsonb(provenance),
+                        _jsonb(issues),
+                        lon,
+                        lat,
+                        now,
+                    )
+                )
+            cursor.executemany(_UPSERT, rows)
+        return outcomes
+
 
 def _club(row: tuple[Any, ...]) -> StoredClub:
     key, club_id, state, modified, data, source, provenance, issues, updated_at = row
@@ -447,3 +518,51 @@ def _club(row: tuple[Any, ...]) -> StoredClub:
         issues=orjson.loads(issues) if issues is not None else [],
         updated_at=updated_at,
     )
+
+
+# -- harvesting -----------------------------------------------------------------------------------
+
+
+def _pg(sql: str) -> LiteralString:
+    """The harvester's SQL (`?` placeholders, no `%`) in psycopg's placeholder style."""
+    return sql.replace("?", "%s")  # type-checkers read str as LiteralString
+
+
+class PostgresHarvestTx:
+    """The harvester's view of one open write transaction (`PostgresStore.harvest_transaction`).
+    SQL uses `?` placeholders on both backends."""
+
+    def __init__(self, store: PostgresStore, cursor: psycopg.Cursor[Any]) -> None:
+        self._store = store
+        self._cursor = cursor
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(_pg(sql), tuple(params))
+        return list(self._cursor.fetchall())
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._cursor.execute(_pg(sql), tuple(params))
+        return int(self._cursor.rowcount)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(r) for r in rows]
+        if batch:
+            self._cursor.executemany(_pg(sql), batch)
+
+    def put_clubs(self, records: Sequence[Record], source: str | None) -> list[str]:
+        """Create or update clubs as `upsert` does (an unchanged record keeps its `modified`);
+        returns "created", "updated" or "unchanged" for each."""
+        return self._store._put_clubs(self._cursor, records, source)
+
+    def remove_clubs(self, club_ids: Iterable[str]) -> int:
+        """Tombstone the current clubs with these @ids; returns how many there were."""
+        ids = list(dict.fromkeys(club_ids))
+        if not ids:
+            return 0
+        self._cursor.execute(
+            "SELECT key FROM clubs WHERE id = ANY(%s) AND state = 'updated' ORDER BY key", (ids,)
+        )
+        keys = [str(key) for (key,) in self._cursor.fetchall()]
+        if keys:
+            self._store._tombstone(self._cursor, keys)
+        return len(keys)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +48,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 TOMBSTONE_DAYS = 7
+Record = tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +370,113 @@ class SQLiteStore:
         """Every current (not deleted) club, in feed order, streamed."""
         return iter_current(self.page, batch)
 
+    # -- harvesting ---------------------------------------------------------------------------
+    # For openclubs.harvest: one write transaction (the same BEGIN IMMEDIATE as every write, so
+    # change numbers stay commit-ordered) in which the harvester reads and writes its own tables
+    # (openclubs.harvest.schema) and puts or withdraws clubs, so that a page's items and the
+    # feed's checkpoint are committed together or not at all.
+
+    @contextmanager
+    def harvest_transaction(self) -> Iterator[SQLiteHarvestTx]:
+        """A write transaction for the harvester (committed on exit, rolled back on error)."""
+        with self._write():
+            yield SQLiteHarvestTx(self)
+
+    def harvest_query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read of the harvester's tables, outside any transaction (`?` placeholders)."""
+        return list(self._db.execute(sql, tuple(params)).fetchall())
+
+    def _put_clubs(self, records: Sequence[Record], source: str | None) -> list[str]:
+        """Records as `upsert` writes them (an unchanged one keeps its `modified`), inside the
+        caller's transaction, a page at a time: one look-up, one reservation of change
+        numbers, one batch of writes."""
+        db = self._db
+        ids = list(dict.fromkeys(record["@id"] for record, _, _ in records))
+        known: dict[str, tuple[str, str, str | None]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for club_id, key, state, digest in db.execute(
+                f"SELECT id, key, state, content_hash FROM clubs WHERE id IN ({marks})", chunk
+            ):
+                known[club_id] = (key, state, digest)
+        new = [club_id for club_id in ids if club_id not in known]
+        taken: dict[str, str] = {}
+        wanted = list(dict.fromkeys(club_key(club_id) for club_id in new))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, club_id in db.execute(
+                f"SELECT key, id FROM clubs WHERE key IN ({marks})", chunk
+            ):
+                taken[key] = club_id
+        outcomes: list[str] = []
+        refreshed: list[tuple[Any, ...]] = []
+        changed: list[tuple[str, bool, dict[str, Any], Any, Any, str]] = []
+        for record, provenance, issues in records:
+            club_id = record["@id"]
+            digest = _hash(record)
+            prior = known.get(club_id)
+            if prior is not None and prior[1] == "updated" and prior[2] == digest:
+                refreshed.append(
+                    (
+                        source,
+                        orjson.dumps(provenance).decode(),
+                        orjson.dumps(issues).decode(),
+                        prior[0],
+                    )
+                )
+                outcomes.append("unchanged")
+                continue
+            if prior is None:
+                key = unique_key(club_id, taken.get)
+                taken[key] = club_id
+            else:
+                key = prior[0]
+            outcomes.append("created" if prior is None else "updated")
+            known[club_id] = (key, "updated", digest)
+            changed.append((key, prior is None, record, provenance, issues, digest))
+        if refreshed:
+            db.executemany(
+                "UPDATE clubs SET source=?, provenance=?, issues=? WHERE key=?", refreshed
+            )
+        if not changed:
+            return outcomes
+        row = db.execute(
+            "UPDATE change_counter SET value = value + ? RETURNING value", (len(changed),)
+        ).fetchone()
+        first = int(row[0]) - len(changed) + 1
+        now = _now()
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for offset, (key, is_new, record, provenance, issues, digest) in enumerate(changed):
+            values = (
+                record["@id"],
+                "updated",
+                first + offset,
+                orjson.dumps(record),
+                digest,
+                source,
+                orjson.dumps(provenance).decode(),
+                orjson.dumps(issues).decode(),
+                now,
+                key,
+            )
+            (inserts if is_new else updates).append(values)
+        if inserts:
+            db.executemany(
+                "INSERT INTO clubs (id, state, modified, data, content_hash, source, "
+                "provenance, issues, updated_at, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                inserts,
+            )
+        if updates:
+            db.executemany(
+                "UPDATE clubs SET id=?, state=?, modified=?, data=?, content_hash=?, "
+                "source=?, provenance=?, issues=?, updated_at=? WHERE key=?",
+                updates,
+            )
+        return outcomes
+
 
 _COLUMNS = "key, id, state, modified, data, source, provenance, issues, updated_at"
 
@@ -386,3 +494,41 @@ def _club(row: tuple[Any, ...]) -> StoredClub:
         issues=orjson.loads(issues) if issues else [],
         updated_at=updated_at,
     )
+
+
+# -- harvesting -----------------------------------------------------------------------------------
+
+
+class SQLiteHarvestTx:
+    """The harvester's view of one open write transaction (`SQLiteStore.harvest_transaction`).
+    SQL uses `?` placeholders on both backends."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._db = store._db
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._db.execute(sql, tuple(params)).fetchall())
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._db.execute(sql, tuple(params)).rowcount)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, [tuple(r) for r in rows])
+
+    def put_clubs(self, records: Sequence[Record], source: str | None) -> list[str]:
+        """Create or update clubs as `upsert` does (an unchanged record keeps its `modified`);
+        returns "created", "updated" or "unchanged" for each."""
+        return self._store._put_clubs(records, source)
+
+    def remove_clubs(self, club_ids: Iterable[str]) -> int:
+        """Tombstone the current clubs with these @ids; returns how many there were."""
+        removed = 0
+        for club_id in club_ids:
+            row = self._db.execute(
+                "SELECT key FROM clubs WHERE id = ? AND state = 'updated'", (club_id,)
+            ).fetchone()
+            if row is not None:
+                self._store._tombstone(str(row[0]))
+                removed += 1
+        return removed

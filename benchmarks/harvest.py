@@ -1,0 +1,250 @@
+"""How fast, and in how much memory, a large RPDE feed is harvested: openclubs against the PyPI
+`openactive` reader, on the same feed served on 127.0.0.1, in the same run.
+
+A child process serves a feed of --items club items (default 1,000,000; change-number
+ordering, 500 items a page, each item a Club Spec SportsClub of about 1 KB, generated from its
+position so the server costs the same for every page). Each harvester runs in a child process
+of its own, measured there:
+
+- openclubs: `harvest_feed` into a fresh SQLite store (every item parsed, checked against the
+  Club Spec rules and written with its checkpoint, page by page), with its resident memory
+  sampled after 10 % of the feed and at the end;
+- openclubs-walk: openclubs' feed walker alone (every page fetched, parsed and checked;
+  nothing stored), the part comparable to a reader that only collects items;
+- openactive (PyPI, the official Python reader): `get_opportunities(url, seconds_wait_next=0)`,
+  which keeps every item in a dict in memory.
+
+Prints items, seconds, items/s and peak resident memory for each, and the ratio. Figures only.
+
+    .venv/bin/python benchmarks/harvest.py [--items 1000000]
+        [--only openclubs|openclubs-walk|openactive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+PER_PAGE = 500
+SPORTS = ["Netball", "Cricket", "Judo", "Swimming", "Rowing", "Badminton", "Hockey"]
+TOWNS = [
+    ("Radyr", "Cardiff", "CF15 8DY"),
+    ("Leeds", "West Yorkshire", "LS1 4AP"),
+    ("Bangor", "Gwynedd", "LL57 1UT"),
+    ("Perth", "Perth and Kinross", "PH1 5PH"),
+    ("Truro", "Cornwall", "TR1 2SJ"),
+]
+
+
+def item(n: int) -> dict[str, Any]:
+    sport = SPORTS[n % len(SPORTS)]
+    town, region, postcode = TOWNS[n % len(TOWNS)]
+    return {
+        "state": "updated",
+        "kind": "SportsClub",
+        "id": f"club-{n}",
+        "modified": n,
+        "data": {
+            "@context": "https://openactive.io/",
+            "@type": "SportsClub",
+            "@id": f"https://clubs.example.org/clubs/club-{n}",
+            "name": f"{town} {sport} Club {n}",
+            "description": f"A friendly {sport.lower()} club in {town}, all abilities welcome.",
+            "url": f"https://clubs.example.org/{n}",
+            "email": f"secretary{n}@clubs.example.org",
+            "activity": [{"@type": "Concept", "prefLabel": sport}],
+            "location": [
+                {
+                    "@type": "Place",
+                    "name": f"{town} Sports Ground",
+                    "address": {
+                        "@type": "PostalAddress",
+                        "streetAddress": f"{n % 200 + 1} Station Road",
+                        "addressLocality": town,
+                        "addressRegion": region,
+                        "postalCode": postcode,
+                        "addressCountry": "GB",
+                    },
+                    "geo": {"@type": "GeoCoordinates", "latitude": 51.51612, "longitude": -3.24951},
+                }
+            ],
+        },
+    }
+
+
+def serve(port: int, total: int) -> None:
+    base = f"http://127.0.0.1:{port}/feed"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            after = int(query.get("afterChangeNumber", ["0"])[0])
+            numbers = range(after + 1, min(after + PER_PAGE, total) + 1)
+            if numbers:
+                body = {
+                    "next": f"{base}?afterChangeNumber={numbers[-1]}",
+                    "items": [item(n) for n in numbers],
+                    "license": "https://creativecommons.org/licenses/by/4.0/",
+                }
+            else:
+                body = {"next": f"http://127.0.0.1:{port}{self.path}", "items": []}
+            data = orjson.dumps(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_openclubs(url: str, total: int) -> dict[str, Any]:
+    from openclubs.harvest.runner import HarvestOptions, harvest_feed
+    from openclubs.store.base import open_store
+
+    samples: dict[str, float] = {}
+
+    def progress(_: str, pages: int, items: int) -> None:
+        if "at 10%" not in samples and items >= total // 10:
+            samples["at 10%"] = rss_mb()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(str(Path(tmp) / "bench.sqlite3"))
+        store.migrate()
+        start = time.perf_counter()
+        result = harvest_feed(store, url, HarvestOptions(rate_per_second=None), progress=progress)
+        seconds = time.perf_counter() - start
+        samples["at the end"] = rss_mb()
+        clubs = store.counts().get("updated", 0)
+        store.close()
+    return {
+        "items": result.counts.items,
+        "stored": clubs,
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "rss_mb": samples,
+    }
+
+
+def run_walk(url: str, total: int) -> dict[str, Any]:
+    """openclubs' feed walker alone (fetch, parse and check every page; nothing stored)."""
+    from openclubs.harvest.rpde_client import walk_feed
+
+    start = time.perf_counter()
+    result = walk_feed(url, on_page=lambda page: None, rate_per_second=None)
+    return {"items": result.items, "seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def run_openactive(url: str, total: int) -> dict[str, Any]:
+    import openactive
+
+    start = time.perf_counter()
+    opportunities = openactive.get_opportunities(url, seconds_wait_next=0, seconds_timeout=10**6)
+    seconds = time.perf_counter() - start
+    return {
+        "items": len(opportunities["items"]),
+        "status": opportunities.get("status"),
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+    }
+
+
+RUNS = {"openclubs": run_openclubs, "openclubs-walk": run_walk, "openactive": run_openactive}
+
+
+def child(which: str, url: str, total: int) -> dict[str, Any]:
+    """Run one harvester in a fresh interpreter (its own peak memory) and read its figures."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", which, "--url", url, "--items", str(total)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr or done.stdout)[-2000:]}
+    result: dict[str, Any] = orjson.loads(lines[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=RUNS)
+    parser.add_argument("--child", choices=RUNS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(orjson.dumps(RUNS[args.child](args.url, args.items)).decode())
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = multiprocessing.Process(target=serve, args=(port, args.items), daemon=True)
+    server.start()
+    time.sleep(0.5)
+    url = f"http://127.0.0.1:{port}/feed"
+    print(f"feed: {args.items:,} club items, {PER_PAGE} a page, on {url}")
+    figures: dict[str, dict[str, Any]] = {}
+    try:
+        for which in RUNS:
+            if args.only and args.only != which:
+                continue
+            figures[which] = found = child(which, url, args.items)
+            if "error" in found:
+                print(f"{which}: failed: {found['error']}")
+                continue
+            rate = found["items"] / found["seconds"]
+            found["rate"] = rate
+            line = (
+                f"{which:>14}: {found['items']:,} items in {found['seconds']:.1f} s = "
+                f"{rate:,.0f} items/s; peak memory {found['peak_mb']:,.0f} MB"
+            )
+            if "rss_mb" in found:
+                line += (
+                    " (resident: "
+                    + ", ".join(f"{k} {v:,.0f} MB" for k, v in found["rss_mb"].items())
+                    + f"; {found['stored']:,} clubs stored)"
+                )
+            if found.get("status"):
+                line += f" (status {found['status']})"
+            print(line, flush=True)
+    finally:
+        server.terminate()
+    if "rate" in figures.get("openclubs", {}) and "rate" in figures.get("openactive", {}):
+        ratio = figures["openclubs"]["rate"] / figures["openactive"]["rate"]
+        print(f"openclubs / openactive items per second: {ratio:.2f}x")
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

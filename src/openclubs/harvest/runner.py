@@ -1,0 +1,275 @@
+"""Running harvests: each feed resumes from its saved checkpoint, pages are applied to the
+store as they arrive (`apply_page`), and one feed's failure never stops the others.
+
+- Several feeds run side by side, one thread each, each with its own store connection
+  (`open_store`), sharing one per-host rate limiter.
+- A feed that answers 404/410 is purged and marked gone. Any other failure (after the
+  walker's own retries) is recorded as the feed's last error; with `follow`, the feed is tried
+  again later (exponential back-off with jitter, `error_wait` doubling up to `error_wait_max`).
+- With `follow`, each feed keeps polling its last page every `end_poll_wait` seconds until
+  `stop` is set; waits end as soon as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from openclubs.harvest.apply import (
+    PageCounts,
+    apply_page,
+    feed_publisher,
+    purge_feed,
+    record_error,
+    register_feed,
+)
+from openclubs.harvest.rpde_client import (
+    BACKOFF_MAX,
+    END_POLL_WAIT,
+    FORBIDDEN_WAIT,
+    RATE_PER_SECOND,
+    RETRY_WAIT,
+    FeedError,
+    FeedGone,
+    HostRateLimiter,
+    Page,
+    walk_feed,
+)
+from openclubs.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestOptions:
+    """How to harvest; every wait is configurable so that tests run in milliseconds."""
+
+    follow: bool = False
+    strict: bool = False
+    end_poll_wait: float = END_POLL_WAIT
+    retry_wait: tuple[float, float] = RETRY_WAIT
+    forbidden_wait: tuple[float, float] = FORBIDDEN_WAIT
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = BACKOFF_MAX
+    rate_per_second: float | None = RATE_PER_SECOND
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    error_wait: float = 60.0
+    error_wait_max: float = 3600.0
+    max_pages: int | None = None
+
+
+@dataclass(slots=True)
+class FeedResult:
+    url: str
+    status: str  # caught-up, error, gone, stopped
+    pages: int = 0
+    counts: PageCounts = field(default_factory=PageCounts)
+    error: str | None = None
+
+
+class Stopped(Exception):
+    """The harvest was asked to stop (the `stop` event) during a wait."""
+
+
+Progress = Callable[[str, int, int], None]  # (feed, pages so far, items so far)
+
+
+def harvest_feed(
+    store: Store,
+    url: str,
+    options: HarvestOptions = HarvestOptions(),
+    *,
+    stop: threading.Event | None = None,
+    limiter: HostRateLimiter | None = None,
+    progress: Progress | None = None,
+    rng: random.Random | None = None,
+) -> FeedResult:
+    """Harvest one feed into `store` from its saved position (or its first page)."""
+    stop = stop or threading.Event()
+    rand = rng or random.Random()
+    limiter = limiter or HostRateLimiter(options.rate_per_second)
+    result = FeedResult(url, "stopped")
+    start, _ = register_feed(store, url)
+    publisher = feed_publisher(store, url)
+
+    def on_page(page: Page) -> None:
+        counts = apply_page(store, url, page, strict=options.strict, publisher=publisher)
+        result.pages += 1
+        result.counts.add(counts)
+        log.info(
+            "page applied",
+            extra={
+                "feed": url,
+                "page": page.url,
+                "items": counts.items,
+                "applied": counts.applied,
+                "skipped": counts.skipped,
+                "deletes": counts.deletes,
+                "last": page.is_last,
+            },
+        )
+        if progress is not None:
+            progress(url, result.pages, result.counts.items)
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped
+
+    failures = 0
+    while not stop.is_set():
+        try:
+            walk_feed(
+                start,
+                on_page=on_page,
+                stop_at_end=not options.follow,
+                sleep=sleep,
+                retry_wait=options.retry_wait,
+                max_retries=options.max_retries,
+                forbidden_wait=options.forbidden_wait,
+                backoff_base=options.backoff_base,
+                backoff_max=options.backoff_max,
+                end_poll_wait=options.end_poll_wait,
+                rate_limiter=limiter,
+                connect_timeout=options.connect_timeout,
+                read_timeout=options.read_timeout,
+                max_pages=options.max_pages,
+                rng=rand,
+            )
+            result.status = "caught-up"
+            return result
+        except Stopped:
+            result.status = "stopped"
+            return result
+        except FeedGone as err:
+            purged = purge_feed(store, url, str(err))
+            log.warning("feed gone: %s; %d records purged", err, purged, extra={"feed": url})
+            result.status, result.error = "gone", str(err)
+            return result
+        except Exception as err:  # one feed's failure never stops the others
+            message = str(err) if isinstance(err, FeedError) else f"{type(err).__name__}: {err}"
+            log.error("feed failed: %s", message, extra={"feed": url})
+            record_error(store, url, message)
+            result.status, result.error = "error", message
+            if not options.follow:
+                return result
+            failures += 1
+            wait = min(options.error_wait_max, options.error_wait * 2 ** min(failures - 1, 20))
+            try:
+                sleep(wait * (1.0 + 0.5 * rand.random()))
+            except Stopped:
+                return result
+            start = _checkpoint(store, url)
+    return result
+
+
+def _checkpoint(store: Store, url: str) -> str:
+    rows = store.harvest_query("SELECT next_url FROM harvest_feeds WHERE url = ?", (url,))
+    return str(rows[0][0]) if rows else url
+
+
+def harvest_feeds(
+    open_store: Callable[[], Store],
+    urls: Sequence[str],
+    options: HarvestOptions = HarvestOptions(),
+    *,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+    max_workers: int = 8,
+) -> list[FeedResult]:
+    """Harvest every feed, side by side (one thread and one store connection each)."""
+    stop = stop or threading.Event()
+    limiter = HostRateLimiter(options.rate_per_second)
+
+    def one(url: str) -> FeedResult:
+        store = open_store()
+        try:
+            return harvest_feed(store, url, options, stop=stop, limiter=limiter, progress=progress)
+        except Exception as err:  # the store itself failed: report it for this feed only
+            log.exception("feed %s: harvest failed", url)
+            return FeedResult(url, "error", error=f"{type(err).__name__}: {err}")
+        finally:
+            store.close()
+
+    unique = list(dict.fromkeys(urls))
+    if len(unique) <= 1:
+        return [one(url) for url in unique]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(unique))) as pool:
+        return list(pool.map(one, unique))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    url: str
+    status: str
+    next_url: str
+    dataset: str | None
+    pages: int
+    items: int
+    applied: int
+    skipped: int
+    deletes: int
+    invalid: int
+    refused: int
+    ignored: int
+    current: int  # items of this feed that are current (not deleted)
+    last_success: str | None
+    last_error: str | None
+    last_error_at: str | None
+
+
+def feed_statuses(store: Store) -> list[FeedStatus]:
+    """Every feed's position, last success, last error and counts."""
+    rows = store.harvest_query(
+        "SELECT url, status, next_url, dataset, pages, items, applied, skipped, deletes, "
+        "invalid, refused, ignored, last_success, last_error, last_error_at "
+        "FROM harvest_feeds ORDER BY url"
+    )
+    current = dict(
+        store.harvest_query(
+            "SELECT feed, count(*) FROM harvest_items WHERE state = 'updated' GROUP BY feed"
+        )
+    )
+    out = []
+    for row in rows:
+        url, status, next_url, dataset = (str(v) if v is not None else None for v in row[:4])
+        n = [int(v) for v in row[4:12]]
+        success, error, error_at = row[12:15]
+        out.append(
+            FeedStatus(
+                url=str(url),
+                status=str(status),
+                next_url=str(next_url),
+                dataset=dataset,
+                pages=n[0],
+                items=n[1],
+                applied=n[2],
+                skipped=n[3],
+                deletes=n[4],
+                invalid=n[5],
+                refused=n[6],
+                ignored=n[7],
+                current=int(current.get(url, 0)),
+                last_success=success,
+                last_error=error,
+                last_error_at=error_at,
+            )
+        )
+    return out
+
+
+class RateMeter:
+    """Items per second over a run, for progress lines."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def rate(self, items: int) -> float:
+        elapsed = time.monotonic() - self.started
+        return items / elapsed if elapsed > 0 else 0.0

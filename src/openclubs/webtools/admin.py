@@ -1,0 +1,171 @@
+"""/admin: the moderators' page, where submissions from /build are approved (written to the
+store, so they appear in the feed) or rejected.
+
+Protected by the `admin_token` setting: a moderator signs in with it once and gets a
+session cookie (HttpOnly, SameSite=Strict, so other sites cannot post approvals on their
+behalf); programs may send `Authorization: Bearer TOKEN` instead. Without the setting the
+page is off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from openclubs.publish.settings import Settings
+from openclubs.store.base import Store
+from openclubs.validate.engine import check_record
+from openclubs.webtools.forms import FormTooLarge, read_form
+from openclubs.webtools.snippet import snippet_json
+from openclubs.webtools.submissions import Submission, Submissions
+from openclubs.webtools.validate_page import SECURITY_HEADERS, page
+
+COOKIE = "openclubs_admin"
+
+
+def session_value(token: str) -> str:
+    """The cookie's value: derived from the token, so the token itself is never stored in
+    the browser, and changing the token signs everyone out."""
+    return hmac.new(token.encode(), b"openclubs admin session", hashlib.sha256).hexdigest()
+
+
+def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
+    submissions = Submissions(store)
+    token = settings.admin_token
+
+    def signed_in(request: Request) -> bool:
+        if not token:
+            return False
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
+            return True
+        cookie = request.cookies.get(COOKIE, "")
+        return hmac.compare_digest(cookie.encode(), session_value(token).encode())
+
+    def view(sub: Submission) -> dict[str, Any]:
+        ident = sub.record.get("@id")
+        existing = store.get(ident) if isinstance(ident, str) else None
+        counts: dict[str, int] = {}
+        for issue in sub.issues:
+            severity = str(issue.get("severity"))
+            counts[severity] = counts.get(severity, 0) + 1
+        return {
+            "id": sub.id,
+            "created_at": sub.created_at,
+            "name": sub.name or "(no name)",
+            "ident": ident if isinstance(ident, str) else "",
+            "replaces": existing is not None and existing.state == "updated",
+            "counts": counts,
+            "json": snippet_json(sub.record),
+        }
+
+    def admin_page(request: Request, status: int = 200, error: str = "") -> HTMLResponse:
+        if not token:
+            return page(
+                "admin.html",
+                403,
+                off=True,
+                signed_in=False,
+                error="The moderators' page is off: this server has no admin_token.",
+                pending=[],
+                done="",
+            )
+        if not signed_in(request):
+            return page(
+                "admin.html",
+                401 if error else status,
+                off=False,
+                signed_in=False,
+                error=error,
+                pending=[],
+                done="",
+            )
+        done = request.query_params.get("done", "")
+        action, _, number = done.partition("-")
+        note = (
+            f"Submission {number} {action}."
+            if action in ("approved", "rejected") and number.isdigit()
+            else ""
+        )
+        pending = [view(s) for s in submissions.in_status("pending")]
+        return page(
+            "admin.html",
+            status,
+            off=False,
+            signed_in=True,
+            error=error,
+            pending=pending,
+            done=note,
+        )
+
+    @app.get("/admin", response_class=HTMLResponse, summary="Moderate submissions (token)")
+    async def admin(request: Request) -> HTMLResponse:
+        return admin_page(request)
+
+    @app.post("/admin/login", response_class=Response, summary="Sign in with the admin token")
+    async def login(request: Request) -> Response:
+        try:
+            form = await read_form(request, 64 * 1024)
+        except FormTooLarge:
+            return admin_page(request, 413, "The form is too large.")
+        given = form.get("token")
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return admin_page(request, 401, "That is not the moderators' token.")
+        response = RedirectResponse("/admin", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            session_value(token),
+            httponly=True,
+            samesite="strict",
+            secure=settings.base.startswith("https://"),
+            path="/admin",
+        )
+        return response
+
+    @app.post("/admin/logout", response_class=Response, summary="Sign out")
+    async def logout() -> Response:
+        response = RedirectResponse("/admin", status_code=303)
+        response.delete_cookie(COOKIE, path="/admin")
+        return response
+
+    @app.post(
+        "/admin/submissions/{number}/{decision}",
+        response_class=Response,
+        summary="Approve or reject a submission",
+    )
+    async def decide(number: int, decision: str, request: Request) -> Response:
+        if not signed_in(request):
+            return admin_page(request, 401, "Sign in first.")
+        if decision not in ("approve", "reject"):
+            return admin_page(request, 404, f"Unknown decision {decision!r}.")
+        sub = submissions.get(number)
+        if sub is None or sub.status != "pending":
+            return admin_page(request, 409, f"Submission {number} is not waiting for a decision.")
+        if decision == "reject":
+            submissions.decide(number, "rejected")
+            return RedirectResponse(f"/admin?done=rejected-{number}", status_code=303)
+        record = dict(sub.record)
+        record.setdefault("@id", f"{settings.base}/clubs/submitted-{number}")
+        issues = [i.to_dict() for i in check_record(record)]
+        failures = [i for i in issues if i["severity"] == "failure"]
+        if failures:
+            return admin_page(
+                request, 422, f"Submission {number} has {len(failures)} failures; not approved."
+            )
+        provenance = {
+            "webtools": "submission",
+            "submission": number,
+            "approved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        store.upsert([(record, provenance, issues)], "webtools")
+        stored = store.get(record["@id"])
+        submissions.decide(number, "approved", stored.key if stored else None)
+        return RedirectResponse(f"/admin?done=approved-{number}", status_code=303)
+
+
+__all__ = ["COOKIE", "SECURITY_HEADERS", "register_admin", "session_value"]
