@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from openclubs.publish.app import create_app
@@ -161,7 +162,7 @@ def test_example_2_syntax_error_is_located_with_its_fix(browser: Any, site: str)
         browser, lambda b: b.find_element(By.CSS_SELECTOR, "li[data-type=json_invalid_escape]")
     )
     assert "(line 16, column 56)" in issue.text
-    assert "Write `#` without the backslash." in issue.text
+    assert "Write # without the backslash." in issue.text  # `#` shown as code
     excerpt = issue.find_element(By.CSS_SELECTOR, "pre.excerpt").text
     assert excerpt.splitlines()[0].startswith("16 |")
     assert excerpt.splitlines()[1].endswith("^")
@@ -246,3 +247,55 @@ def test_hostile_text_stays_text(browser: Any, site: str) -> None:
     assert record["name"] == hostile
     assert '"name": "<\\/script><svg onload=alert(3)>"' in snippet_text(browser)
     assert json.loads(json.dumps(record))["location"]["name"] == "</script><svg onload=alert(3)>"
+
+
+def test_on_a_phone_with_a_keyboard_and_a_screen_reader(browser: Any, site: str) -> None:
+    """At 390 px nothing scrolls sideways; after checking, focus is on the verdict; the list
+    of what is missing links to its fields (the cursor lands in the field); the live status
+    is one short line; focus is visible; amenities are a group with a legend."""
+    browser.set_window_size(390, 844)
+    try:
+        open_build(browser, site)
+        width = "return document.documentElement.scrollWidth"
+        assert browser.execute_script(width) <= 390  # a fieldset no longer forces 500 px
+        amenities = browser.find_element(By.CSS_SELECTOR, "#places fieldset.amenities legend")
+        assert amenities.text == "Amenities at this location"
+        status = browser.find_element(By.ID, "check-status")
+        assert status.get_attribute("aria-live") == "polite"
+        assert browser.find_element(By.ID, "check").get_attribute("aria-live") is None
+        type_into(browser, "name", "Greenwich Yacht Club")
+        wait(browser, lambda b: b.find_element(By.ID, "check-status").text.startswith("3 things"))
+
+        def follow_link(b: Any) -> bool:
+            """Click the list's link to the first activity (the list is rebuilt after each
+            check, so a link found just before a rebuild is retried)."""
+            try:
+                link = b.find_element(By.CSS_SELECTOR, '#issues a[href="#activity-0"]')
+                assert link.text == "Activity 1"
+                link.click()
+            except StaleElementReferenceException:
+                return False
+            return bool(b.switch_to.active_element.get_attribute("id") == "activity-0")
+
+        wait(browser, follow_link)
+        browser.switch_to.active_element.send_keys(Keys.TAB)  # the keyboard, to the next one
+        focused = browser.switch_to.active_element
+        assert focused.get_attribute("id") == "activity-1"
+        ring = browser.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth]",
+            focused,
+        )
+        assert ring == ["solid", "3px"]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "webtools-build-phone.png"))
+        browser.get(site + "/validate")
+        set_value(browser, browser.find_element(By.ID, "text"), EXAMPLE_2.read_text())
+        browser.find_element(By.CSS_SELECTOR, "form.validate button[type=submit]").click()
+        wait(browser, lambda b: b.switch_to.active_element.get_attribute("id") == "report-heading")
+        assert browser.title.startswith("Not valid yet: fix the failures first.")
+        assert browser.execute_script(width) <= 390
+        caret = browser.find_element(By.CSS_SELECTOR, "li[data-type=json_invalid_escape] .caret")
+        assert caret.location["x"] + caret.size["width"] <= 390  # the caret is on screen
+        browser.save_screenshot(str(ARTIFACTS / "webtools-validate-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)

@@ -60,6 +60,8 @@ def resolver(table: dict[str, list[str]]) -> Any:
         ("http://[::ffff:127.0.0.1]/", "loopback"),
         ("http://[::ffff:10.0.0.1]/", "private"),
         ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 wrapping 127.0.0.1
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 wrapping 127.0.0.1
+        ("http://[64:ff9b::a9fe:a9fe]/", "link-local"),  # NAT64 wrapping 169.254.169.254
         ("http://224.0.0.1/", "multicast"),
     ],
 )
@@ -120,6 +122,45 @@ def test_the_connection_goes_to_the_checked_address_with_the_host_kept() -> None
     assert [str(r.url) for r in seen] == ["https://93.184.216.34/about"]
     assert seen[0].headers["host"] == "club.example"
     assert seen[0].extensions["sni_hostname"] == "club.example"
+
+
+def test_a_name_look_up_that_hangs_is_cut_off_at_the_deadline() -> None:
+    """getaddrinfo has no timeout: a resolver that never answers (a DNS server that drops
+    queries) must not hold the request past the fetch's own deadline. The resolver here
+    blocks until released, so the FetchError can only come from the deadline."""
+    release = threading.Event()
+    asked: list[str] = []
+
+    def hanging(host: str, port: int) -> list[str]:
+        asked.append(host)
+        release.wait(30)
+        return ["93.184.216.34"]
+
+    policy = FetchPolicy(timeout=0.3, resolver=hanging)
+    try:
+        with pytest.raises(FetchError, match=r"could not be looked up within 0\.3 seconds"):
+            fetch_page("http://slow-dns.example/club", policy, transport=NO_NETWORK)
+        assert asked == ["slow-dns.example"] and not release.is_set()
+    finally:
+        release.set()
+    # a resolver's own error still reads as a host that cannot be found
+    with pytest.raises(FetchError, match=r"the host nowhere\.example cannot be found"):
+        fetch_page(
+            "http://nowhere.example/", FetchPolicy(resolver=resolver({})), transport=NO_NETWORK
+        )
+
+
+def test_ipv6_literals_keep_their_brackets_in_the_host_header() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text=PAGE)
+
+    policy = FetchPolicy.from_setting("::1")
+    fetch_page("http://[::1]:8080/club", policy, transport=httpx.MockTransport(answer))
+    assert seen[0].headers["host"] == "[::1]:8080"
+    assert str(seen[0].url) == "http://[::1]:8080/club"
 
 
 def test_allowed_hosts_and_networks_are_fetched(local_site: LocalSite) -> None:

@@ -73,11 +73,45 @@ def test_example_2_is_reported_grouped_located_and_explained(sqlite_store: SQLit
     assert text.index("Fix these first (failures): 4") < text.index("Good to know (notices): 1")
     escape = text[text.index('data-type="json_invalid_escape"') :]
     assert "(line 16, column 56)" in escape[:400]
-    assert "Write `#` without the backslash." in escape
+    assert "Write <code>#</code> without the backslash." in escape  # code, not backticks
     assert "club-specification/0.2/#formats" in escape
     assert "activity-list\\#d2733a1c" in escape  # the offending line itself is shown
-    assert "`{` opened at line 2 is never closed: add `}` at the end." in text
+    assert "<code>{</code> opened at line 2 is never closed: add <code>}</code> at the end." in text
     assert "use &#34;GB&#34;" in text
+
+
+def test_where_is_said_in_words_and_the_excerpt_fits_a_phone(sqlite_store: SQLiteStore) -> None:
+    """A secretary reads "location › address › addressCountry", not a JSONPath (kept for
+    developers, after the clause); the offending line is shown without its indentation and
+    cut around the column, so the caret is on a phone's screen; the page's title and
+    focus go to the verdict, so a screen reader hears the result after the reload."""
+    text = client(sqlite_store).post("/validate", data={"text": EXAMPLE_2.read_text()}).text
+    country = text[text.index('data-type="invalid_country_code"') :]
+    country = country[: country.index("</li>")]
+    assert "(line 36, column 13; at location › address › addressCountry)" in country
+    assert "for developers: <code>invalid_country_code</code> at " in country
+    assert "<code>$.location.address.addressCountry</code>)" in country
+    excerpt = re.search(r'<pre class="excerpt">(.*?)</pre>', country, re.S)
+    assert excerpt is not None
+    shown, caret = html.unescape(re.sub(r"<[^>]+>", "", excerpt.group(1))).split("\n")
+    assert shown == '36 | "addressCountry": "UK"'  # the 12 spaces of indentation gone
+    assert caret.index("^") == shown.index('"addressCountry"')
+    escape = text[text.index('data-type="json_invalid_escape"') :]
+    line = re.search(r'<span class="lineno">16 \|</span> (.*)', escape)
+    assert line is not None and len(html.unescape(line.group(1))) <= 62  # 60 and two …
+    assert html.unescape(line.group(1)).startswith("…")
+    assert "<title>Not valid yet: fix the failures first. – Check your club data" in text
+    assert '<h2 id="report-heading" tabindex="-1" autofocus>' in text
+    assert '<a href="#report-heading">Skip to the report</a>' in text
+
+
+def test_an_address_without_https_is_fetched_as_https(sqlite_store: SQLiteStore) -> None:
+    """People type "www.myclub.org.uk": that is https://www.myclub.org.uk/, not an error
+    about schemes (the fetch is refused here only because the name is not public)."""
+    body = client(sqlite_store).post("/api/validate", params={"url": "localhost:9/club"}).json()
+    message = body["issues"][0]["message"]
+    assert message.startswith("https://localhost:9/club: localhost resolves to")
+    assert "loopback" in message and "only http and https" not in message
 
 
 def test_the_api_returns_the_cli_report(sqlite_store: SQLiteStore) -> None:
@@ -158,7 +192,10 @@ def test_the_personal_contact_notice_is_surfaced(sqlite_store: SQLiteStore) -> N
     assert "which looks like a personal mailbox" in page.text
     assert "often a volunteer&#39;s own phone" in page.text
     built = client(sqlite_store).post("/build", data={**TWO_PLACES, "email": record["email"]})
-    assert "Looks like a personal contact</strong> (notice)" in built.text
+    assert (
+        '<a href="#email">Club email</a> (good to know): '
+        "<strong>Looks like a personal contact</strong>. <code>email</code> is"
+    ) in built.text
 
 
 # -- /build without JavaScript ------------------------------------------------------------------
@@ -219,13 +256,78 @@ def test_build_renders_a_valid_snippet_without_javascript(sqlite_store: SQLiteSt
 
 
 def test_build_lists_what_is_missing(sqlite_store: SQLiteStore) -> None:
+    """In the form's words, each item a link to the field to fill (no JSON in sight)."""
     page = client(sqlite_store).get("/build")
     assert page.status_code == 200
     text = page.text
-    assert "`name` is REQUIRED on Organization and is missing." in text
-    assert "`activity` is REQUIRED" in text and "`location` is REQUIRED" in text
-    assert "There is no way to contact this organisation" in text
+    assert (
+        '<a href="#name">Club name</a> (must fix): Required. Add the club&#39;s name.</li>' in text
+    )
+    assert '<a href="#activity-0">Activity 1</a> (must fix): Required. Type at least one' in text
+    assert '<a href="#loc-0-name">Location 1: Venue name</a> (must fix): Required. Say where' in (
+        text
+    )
+    assert "PostalAddress" not in text[text.index('id="issues"') :]
+    assert '<a href="#url">Contact details</a> (must fix): There is no way to contact' in text
+    assert '"@type": "Concept"' not in text[text.index('id="issues"') :]  # no JSON examples
+    assert '<p id="check-status" class="status" role="status" aria-live="polite">4 things' in (text)
+    assert 'id="check" aria-labelledby="check-heading">' in text  # the list is not live
     assert '<option value="Soccer" label="Soccer → Football">' in text
+    # the same, as JSON for the page's script, with the fields mapped past blank locations
+    form = {
+        **TWO_PLACES,
+        "locations": "3",
+        "loc-0-name": "",
+        "loc-0-street": "",
+        "loc-0-locality": "",
+        "loc-0-region": "",
+        "loc-0-postcode": "",
+        "loc-0-lat": "",
+        "loc-0-lon": "",
+        "loc-0-amenity": [],
+        "loc-0-country": "",
+        "loc-2-name": "Boathouse",
+        "loc-2-postcode": "SE10 0BW",
+        "loc-2-country": "GB",
+        "email": "not-an-email",
+    }
+    answer = client(sqlite_store).post("/webtools/check", data=form).json()
+    assert answer["ok"] is True and answer["failures"] == 4
+    where = {(i["field"], i["type"]) for i in answer["items"] if i["severity"] == "failure"}
+    assert where == {
+        ("email", "invalid_email"),
+        ("loc-2-street", "missing_required_property"),
+        ("loc-2-locality", "missing_required_property"),
+        ("loc-2-region", "missing_required_property"),
+    }
+    others = len(answer["items"]) - 4
+    assert answer["status"] == f"4 things still to fix, and {others} recommended."
+
+
+def test_a_refused_submission_has_an_error_summary_linking_to_the_fields(
+    sqlite_store: SQLiteStore,
+) -> None:
+    api = client(sqlite_store, accept_submissions="yes")
+    form = {**TWO_PLACES, "name": "", "loc-1-lat": "91", "action": "submit"}
+    page = api.post("/build", data=form)
+    assert page.status_code == 422
+    text = page.text
+    assert "<title>Error – Build your club" in text
+    summary = text[text.index('<div class="error-summary"') : text.index("</div>")]
+    assert 'role="alert" tabindex="-1" autofocus' in summary
+    assert "Not submitted: fix the 2 failure(s) listed below first." in summary
+    assert '<a href="#name">Club name</a>: Required. Add the club&#39;s name.' in summary
+    assert '<a href="#loc-1-lat">Location 2: Latitude</a>: <code>latitude</code> is 91' in summary
+    # in the order of the form, not of the validator (street before town before postcode)
+    bare = {**form, "loc-0-street": "", "loc-0-locality": "", "loc-0-postcode": "zz"}
+    order = re.findall(r'<li><a href="#([\w-]+)">', api.post("/build", data=bare).text)
+    assert order == ["name", "loc-0-street", "loc-0-locality", "loc-0-postcode", "loc-1-lat"]
+    assert 'id="name" name="name" aria-invalid="true"' in text
+    assert 'id="loc-1-lat" name="loc-1-lat" aria-invalid="true"' in text
+    assert text.count('aria-invalid="true"') == 2
+    # a plain preview is not an error: no summary, nothing marked invalid
+    preview = api.post("/build", data={**form, "action": "preview"}).text
+    assert "error-summary" not in preview and 'aria-invalid="true"' not in preview
 
 
 def test_add_and_remove_locations_without_javascript(sqlite_store: SQLiteStore) -> None:
@@ -290,8 +392,14 @@ def test_postcode_lookup_tells_the_three_failures_apart(
     assert (found["latitude"], found["longitude"]) == (51.4955, 0.018473)
     invalid = api.get("/webtools/postcode", params={"q": "KK"}).json()
     assert invalid["status"] == "invalid" and invalid["message"].startswith("Not a postcode:")
+    assert invalid["message"].count("not a postcode") == 0  # said once, not twice
+    empty = api.get("/webtools/postcode", params={"q": "  "}).json()
+    assert empty["status"] == "invalid" and "Type the postcode first" in empty["message"]
     missing = api.get("/webtools/postcode", params={"q": "N1 9GU"}).json()
     assert missing["status"] == "not_found" and missing["message"].startswith("Not found: N1 9GU")
+    assert (
+        "well-formed" not in missing["message"] and "latitude and longitude" in missing["message"]
+    )
     nowhere = api.get("/webtools/postcode", params={"q": "SW1A1AA"}).json()
     assert nowhere["status"] == "not_found"  # listed without a location
     local_site.add("/postcodes", "overloaded", status=503, content_type="text/plain")
@@ -307,7 +415,10 @@ def test_postcode_lookup_without_javascript(sqlite_store: SQLiteStore, postcode_
     api = client(sqlite_store, postcode_lookup=str(postcode_csv))
     form = {**TWO_PLACES, "loc-0-lat": "", "loc-0-lon": "", "loc-0-postcode": "Se10 0bW"}
     page = api.post("/build", data={**form, "action": "lookup-0"})
-    assert "Found SE10 0BW: latitude 51.4955, longitude 0.018473." in page.text
+    assert (
+        'data-place-note tabindex="-1" autofocus>Found SE10 0BW: latitude 51.4955, '
+        "longitude 0.018473.</p>"
+    ) in page.text  # after the reload, focus (and a screen reader) is on the answer
     place = record_of(snippet_of(page.text))["location"][0]
     assert place["geo"] == {"@type": "GeoCoordinates", "latitude": 51.4955, "longitude": 0.018473}
 
@@ -372,3 +483,36 @@ def test_hostile_strings_are_escaped_everywhere(sqlite_store: SQLiteStore) -> No
     _assert_escaped(admin.text)
     for response in (page, built, admin):
         assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_code_in_messages_is_escaped_before_it_is_marked_up() -> None:
+    from openclubs.webtools.report_view import with_code
+
+    shown = str(with_code('`<img src=x onerror=alert(1)>` and "`</code><script>`"'))
+    assert shown == (
+        "<code>&lt;img src=x onerror=alert(1)&gt;</code> and "
+        "&#34;<code>&lt;/code&gt;&lt;script&gt;</code>&#34;"
+    )
+
+
+def test_too_many_fetches_at_once_are_turned_away(
+    sqlite_store: SQLiteStore, local_site: LocalSite
+) -> None:
+    """Slow pages cannot take every worker thread: past MAX_FETCHES fetches at once, the
+    next person is told to try again, and no request is made for them."""
+    from openclubs.webtools import validate_page
+
+    url = local_site.add("/club.html", EXAMPLE_3.read_text(), content_type="text/html")
+    api = client(sqlite_store, fetch_allow="127.0.0.1")
+    taken = 0
+    try:
+        while validate_page.FETCH_SLOTS.acquire(blocking=False):  # as if 8 were in flight
+            taken += 1
+        assert taken == validate_page.MAX_FETCHES
+        busy = api.post("/api/validate", params={"url": url}).json()
+        assert "fetching too many pages just now" in busy["issues"][0]["message"]
+        assert local_site.requests == []
+    finally:
+        for _ in range(taken):
+            validate_page.FETCH_SLOTS.release()
+    assert api.post("/api/validate", params={"url": url}).json()["records"] == 1

@@ -2,9 +2,14 @@
 store, so they appear in the feed) or rejected.
 
 Protected by the `admin_token` setting: a moderator signs in with it once and gets a
-session cookie (HttpOnly, SameSite=Strict, so other sites cannot post approvals on their
-behalf); programs may send `Authorization: Bearer TOKEN` instead. Without the setting the
-page is off.
+session cookie (HttpOnly, SameSite=Strict, Secure when the server is on https); programs may
+send `Authorization: Bearer TOKEN` instead. Without the setting the page is off.
+
+A cookie is sent by the browser whoever made the page that posts, so every cookie-signed
+POST (approve, reject, sign out) also needs the form's `csrf` field, which only a page from
+this server can know, and is refused when the browser says it comes from another origin
+(Origin, or Sec-Fetch-Site). SameSite=Strict alone is not enough: "same site" includes every
+sibling subdomain of the registrable domain, which the operator may not control.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openclubs.publish.settings import Settings
 from openclubs.store.base import Store
 from openclubs.validate.engine import check_record
-from openclubs.webtools.forms import FormTooLarge, read_form
+from openclubs.webtools.forms import Form, FormTooLarge, read_form
 from openclubs.webtools.snippet import snippet_json
 from openclubs.webtools.submissions import Submission, Submissions
 from openclubs.webtools.validate_page import SECURITY_HEADERS, page
 
 COOKIE = "openclubs_admin"
+SESSION_SECONDS = 12 * 3600  # a moderator on a shared computer is signed out by the evening
+CROSS_SITE = "This form did not come from this server's moderators' page; nothing was changed."
 
 
 def session_value(token: str) -> str:
@@ -34,18 +41,55 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"openclubs admin session", hashlib.sha256).hexdigest()
 
 
+def csrf_value(token: str) -> str:
+    """The forms' anti-forgery field: derived from the token like the session, with another
+    label, so neither value can be worked out from the other."""
+    return hmac.new(token.encode(), b"openclubs admin form", hashlib.sha256).hexdigest()
+
+
+def same_origin(request: Request, base: str) -> bool:
+    """False when the browser says the request comes from another origin: an Origin header
+    that is neither this server's public address nor the address the request came to, or
+    Sec-Fetch-Site cross-site/same-site. Programs that send neither are judged by the
+    token."""
+    if request.headers.get("sec-fetch-site", "") in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {base.rstrip("/").lower(), f"{request.url.scheme}://{request.url.netloc}".lower()}
+    return origin.rstrip("/").lower() in own
+
+
 def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
     submissions = Submissions(store)
     token = settings.admin_token
 
+    def bearer(request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return (
+            bool(token)
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(given.encode(), (token or "").encode())
+        )
+
     def signed_in(request: Request) -> bool:
         if not token:
             return False
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
+        if bearer(request):
             return True
         cookie = request.cookies.get(COOKIE, "")
         return hmac.compare_digest(cookie.encode(), session_value(token).encode())
+
+    def forged(request: Request, form: Form) -> bool:
+        """A cookie-signed POST without this server's form token, or from another origin
+        (a bearer token cannot be sent by another site's page, so it needs neither)."""
+        if not token or bearer(request):
+            return False
+        given = form.get("csrf")
+        return not same_origin(request, settings.base) or not hmac.compare_digest(
+            given.encode(), csrf_value(token).encode()
+        )
 
     def view(sub: Submission) -> dict[str, Any]:
         ident = sub.record.get("@id")
@@ -61,6 +105,8 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             "ident": ident if isinstance(ident, str) else "",
             "replaces": existing is not None and existing.state == "updated",
             "counts": counts,
+            # what the counts are about, so a moderator need not read the JSON to know
+            "issues": [f"{issue.get('severity')}: {issue.get('message')}" for issue in sub.issues],
             "json": snippet_json(sub.record),
         }
 
@@ -74,6 +120,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
                 error="The moderators' page is off: this server has no admin_token.",
                 pending=[],
                 done="",
+                csrf="",
             )
         if not signed_in(request):
             return page(
@@ -84,6 +131,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
                 error=error,
                 pending=[],
                 done="",
+                csrf="",
             )
         done = request.query_params.get("done", "")
         action, _, number = done.partition("-")
@@ -101,6 +149,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             error=error,
             pending=pending,
             done=note,
+            csrf=csrf_value(token),
         )
 
     @app.get("/admin", response_class=HTMLResponse, summary="Moderate submissions (token)")
@@ -113,6 +162,8 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             form = await read_form(request, 64 * 1024)
         except FormTooLarge:
             return admin_page(request, 413, "The form is too large.")
+        if not same_origin(request, settings.base):
+            return admin_page(request, 403, CROSS_SITE)
         given = form.get("token")
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
             return admin_page(request, 401, "That is not the moderators' token.")
@@ -124,11 +175,18 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             samesite="strict",
             secure=settings.base.startswith("https://"),
             path="/admin",
+            max_age=SESSION_SECONDS,
         )
         return response
 
     @app.post("/admin/logout", response_class=Response, summary="Sign out")
-    async def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        try:
+            form = await read_form(request, 64 * 1024)
+        except FormTooLarge:
+            return admin_page(request, 413, "The form is too large.")
+        if forged(request, form):
+            return admin_page(request, 403, CROSS_SITE)
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(COOKIE, path="/admin")
         return response
@@ -141,6 +199,12 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
     async def decide(number: int, decision: str, request: Request) -> Response:
         if not signed_in(request):
             return admin_page(request, 401, "Sign in first.")
+        try:
+            form = await read_form(request, 64 * 1024)
+        except FormTooLarge:
+            return admin_page(request, 413, "The form is too large.")
+        if forged(request, form):
+            return admin_page(request, 403, CROSS_SITE)
         if decision not in ("approve", "reject"):
             return admin_page(request, 404, f"Unknown decision {decision!r}.")
         sub = submissions.get(number)
@@ -168,4 +232,4 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         return RedirectResponse(f"/admin?done=approved-{number}", status_code=303)
 
 
-__all__ = ["COOKIE", "SECURITY_HEADERS", "register_admin", "session_value"]
+__all__ = ["COOKIE", "SECURITY_HEADERS", "csrf_value", "register_admin", "session_value"]

@@ -12,8 +12,10 @@ web page must not. Here every hop of a fetch, the first and each redirect, is ch
   the Host header and in TLS SNI and certificate checks), so a DNS answer that changes
   between the check and the connection (DNS rebinding) cannot slip through;
 - redirects are followed by hand, at most `max_redirects`, each checked like the first;
-- one deadline covers the whole fetch (a server that trickles bytes is cut off), and the body
-  is refused past `max_bytes`, whether or not it declared its length;
+- one deadline covers the whole fetch, name look-ups included (`getaddrinfo` has no timeout
+  of its own, so it runs in a worker thread that is waited for only until the deadline; a
+  server that trickles bytes is cut off too), and the body is refused past `max_bytes`,
+  whether or not it declared its length;
 - proxies from the environment are ignored (trust_env off), since a proxy would make the
   address check meaningless.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +43,9 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
+# NAT64 (RFC 6052): a gateway turns 64:ff9b::a.b.c.d into a.b.c.d, so the IPv4 address inside
+# is the one reached; Python counts the well-known /96 as global.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 ACCEPT = "text/html, application/ld+json, application/json;q=0.9, */*;q=0.5"
 
 __all__ = [
@@ -63,10 +69,41 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+class _LookupTimeout(Exception):
+    """The name look-up did not finish before the fetch's deadline."""
+
+
+def resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> Sequence[str]:
+    """`resolver(host, port)`, waited for at most `seconds`, else _LookupTimeout.
+
+    The look-up runs in a daemon thread: a resolver cannot be interrupted, so a slow one is
+    abandoned (it ends when the system's own resolver gives up) rather than holding the
+    request, and the person waiting, past the deadline."""
+    outcome: list[Sequence[str] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(resolver(host, port))
+        except BaseException as err:  # handed to the waiting thread, raised there
+            outcome.append(err)
+
+    worker = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(max(seconds, 0.0))
+    if not outcome:
+        raise _LookupTimeout(host)
+    found = outcome[0]
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
 def address_problem(ip: IPAddress) -> str | None:
     """Why `ip` is not a public address (a phrase such as "a loopback address"), or None."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return address_problem(embedded)
     checks = (
@@ -121,9 +158,10 @@ class FetchPolicy:
             candidates.append(ip.ipv4_mapped)
         return any(c in net for c in candidates for net in self.allow_networks)
 
-    def check(self, url: str) -> tuple[str, str, int, IPAddress]:
+    def check(self, url: str, deadline: float | None = None) -> tuple[str, str, int, IPAddress]:
         """(scheme, host, port, the address to connect to) for a URL this policy lets the
-        fetcher reach; raises UnsafeTarget or FetchError saying why not."""
+        fetcher reach; raises UnsafeTarget or FetchError saying why not. The name look-up
+        ends by `deadline` (a time.monotonic() value; default: `timeout` from now)."""
         try:
             parts = urlsplit(url)
             port_given = parts.port
@@ -138,7 +176,9 @@ class FetchPolicy:
         if not host:
             raise FetchError(f"{url}: the address has no host name")
         port = port_given or (443 if scheme == "https" else 80)
-        addresses = self._addresses(url, host, port)
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
+        addresses = self._addresses(url, host, port, deadline)
         for ip in addresses:
             why = address_problem(ip)
             if why is not None and not self.allows(host, ip):
@@ -148,14 +188,18 @@ class FetchPolicy:
                 )
         return scheme, host, port, addresses[0]
 
-    def _addresses(self, url: str, host: str, port: int) -> list[IPAddress]:
+    def _addresses(self, url: str, host: str, port: int, deadline: float) -> list[IPAddress]:
         """The host itself when it is an address, else every address it resolves to."""
         try:
             return [ipaddress.ip_address(host)]
         except ValueError:
             pass
         try:
-            found = self.resolver(host, port)
+            found = resolve_within(self.resolver, host, port, deadline - time.monotonic())
+        except _LookupTimeout:
+            raise FetchError(
+                f"{url}: the host {host} could not be looked up within {self.timeout:g} seconds"
+            ) from None
         except (OSError, UnicodeError) as err:
             raise FetchError(f"{url}: the host {host} cannot be found ({err})") from None
         addresses: list[IPAddress] = []
@@ -170,8 +214,10 @@ class FetchPolicy:
 
 
 def _origin(scheme: str, host: str, port: int) -> str:
+    """The Host header: an IPv6 literal goes back in its brackets (RFC 9110 §7.2)."""
     default = 443 if scheme == "https" else 80
-    return host if port == default else f"{host}:{port}"
+    name = f"[{host}]" if ":" in host else host
+    return name if port == default else f"{name}:{port}"
 
 
 def fetch_page(
@@ -184,7 +230,7 @@ def fetch_page(
     headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
     with httpx.Client(transport=transport, trust_env=False, follow_redirects=False) as client:
         for hop in range(policy.max_redirects + 1):
-            scheme, host, port, ip = policy.check(current)
+            scheme, host, port, ip = policy.check(current, deadline)
             parts = urlsplit(current)
             literal = f"[{ip}]" if ip.version == 6 else str(ip)
             target = parts._replace(netloc=f"{literal}:{port}").geturl()

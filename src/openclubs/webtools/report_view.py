@@ -1,6 +1,8 @@
 """A validation report as the web pages show it: grouped by what to fix first, each issue with
-its title, its message, where it is (line, column and the JSONPath, with the line itself),
-and a link to the clause of the specification it comes from.
+its title, its message, where it is (line, column and the place in the record in words, such
+as "location 2 › address › postalCode", with the line itself), and a link to the clause of
+the specification it comes from. The JSONPath is kept, but only as a detail for developers:
+a club secretary should not need to read `$.location[1].address.postalCode`.
 
 The JSON twin (POST /api/validate) returns the validator's own report; this view only adds
 what people need to read it, so the page and the CLI can never disagree.
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from itertools import groupby
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from openclubs.validate.catalogue import SEVERITY_ORDER, SPEC_URL
 from openclubs.validate.render import HEADINGS, summary_line
@@ -29,7 +33,9 @@ ANCHORS = {
     "4.1": "how-to-use-this-spec-to-add-standardised-machine-readable-data-to-a-club-website",
 }
 _SECTION = re.compile(r"§(\d+(?:\.\d+)?)")
-EXCERPT = 160
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+_CODE = re.compile(r"`([^`\n]+)`")
+EXCERPT = 60  # characters of the offending line shown around the column (fits a phone)
 
 
 def clause_url(clause: str) -> str:
@@ -41,6 +47,30 @@ def clause_url(clause: str) -> str:
     return SPEC_URL + (f"#{anchor}" if anchor else "")
 
 
+def plain_path(path: str) -> str:
+    """A JSONPath in words: `$.location[1].address.postalCode` is "location 2 › address ›
+    postalCode" (counting from 1, as people do); the record itself is "the club record"."""
+    steps: list[str] = []
+    rest = path.removeprefix("$")
+    while rest:
+        match = _STEP.match(rest)
+        if match is None:  # not a path this module writes: show it as it is
+            return path
+        key, index, quoted = match.groups()
+        if index is not None:
+            number = str(int(index) + 1)
+            steps.append(f"{steps.pop()} {number}" if steps else f"item {number}")
+        else:
+            steps.append(key if key is not None else quoted.replace("\\'", "'"))
+        rest = rest[match.end() :]
+    return " › ".join(steps) if steps else "the club record"
+
+
+def with_code(message: str) -> Markup:
+    """A message, escaped, with the `quoted` names shown as code (not as backticks)."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(message))))
+
+
 def _where(issue: Issue) -> str:
     parts = []
     if issue.line is not None:
@@ -48,22 +78,27 @@ def _where(issue: Issue) -> str:
     if issue.item:
         parts.append(issue.item)
     if issue.path != "$":
-        parts.append(issue.path)
+        parts.append(f"at {plain_path(issue.path)}")
     return "; ".join(parts) or "the whole document"
 
 
 def _excerpt(lines: list[str], issue: Issue) -> dict[str, Any] | None:
-    """The line an issue is on, and where in it the column points (for a caret)."""
+    """The line an issue is on, without its indentation and cut to EXCERPT characters
+    around the column (with … where cut), and where the column points (for a caret)."""
     if issue.line is None or not 1 <= issue.line <= len(lines):
         return None
-    text = lines[issue.line - 1].rstrip("\r")
+    text = lines[issue.line - 1].rstrip("\r").expandtabs(2)
     column = max((issue.column or 1) - 1, 0)
-    start = max(0, min(column - EXCERPT // 2, len(text) - EXCERPT))
+    indent = len(text) - len(text.lstrip())
+    low = min(indent, column)
+    start = max(low, min(column - EXCERPT // 2, len(text) - EXCERPT))
     shown = text[start : start + EXCERPT]
+    before = "…" if start > low else ""
+    after = "…" if start + EXCERPT < len(text) else ""
     return {
         "line": issue.line,
-        "text": shown,
-        "caret": " " * (column - start) + "^" if issue.column else "",
+        "text": before + shown + after,
+        "caret": " " * (column - start + len(before)) + "^" if issue.column else "",
     }
 
 
@@ -83,6 +118,7 @@ def report_view(report: Report, source_text: str | None = None) -> dict[str, Any
                     "type": issue.type,
                     "title": row.title,
                     "message": issue.message,
+                    "message_html": with_code(issue.message),
                     "where": _where(issue),
                     "path": issue.path,
                     "clause": row.clause,

@@ -253,6 +253,12 @@ def _place(p: PlaceFields) -> dict[str, Any] | None:
     return place if len(place) > 1 else None
 
 
+def kept_places(f: ClubFields) -> list[int]:
+    """The form positions of the locations that make it into the record (a blank location
+    is left out), so `location[k]` in the record is form location `kept_places(f)[k]`."""
+    return [n for n, p in enumerate(f.places) if _place(p) is not None]
+
+
 def snippet_json(record: dict[str, Any]) -> str:
     """The record as indented JSON, safe inside a <script> element (`</` and `<!--` can only
     occur inside strings, where `<\\/` and `<\\u0021--` mean the same)."""

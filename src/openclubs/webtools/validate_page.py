@@ -5,6 +5,7 @@ fetcher."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,16 @@ from openclubs.publish.site import render
 from openclubs.validate.engine import validate
 from openclubs.validate.render import summary_line
 from openclubs.validate.report import Report, make_issue
-from openclubs.webtools.fetch import FetchError, FetchPolicy, fetch_page
+from openclubs.webtools.fetch import Fetched, FetchError, FetchPolicy, fetch_page
 from openclubs.webtools.forms import Form, FormTooLarge, parse_form, read_body, read_form
 from openclubs.webtools.report_view import report_view
 
+# Fetches run in the web server's worker threads and may each take the whole time limit; a
+# bound keeps a burst of slow addresses from taking every thread (and every other page) with
+# them. Past it, the person is asked to try again instead of waiting in a queue.
+MAX_FETCHES = 8
+FETCH_SLOTS = threading.BoundedSemaphore(MAX_FETCHES)
+BUSY = "this server is fetching too many pages just now; please try again in a minute"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -35,7 +42,12 @@ SECURITY_HEADERS = {
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -57,14 +69,26 @@ class NothingToCheck(ValueError):
     """The form gave neither text, nor a file, nor an address."""
 
 
+def fetch_limited(url: str, policy: FetchPolicy) -> Fetched:
+    """fetch_page, when one of the MAX_FETCHES slots is free (else FetchError: busy)."""
+    if not FETCH_SLOTS.acquire(blocking=False):
+        raise FetchError(f"{url}: {BUSY}")
+    try:
+        return fetch_page(url, policy)
+    finally:
+        FETCH_SLOTS.release()
+
+
 async def check_input(form: Form, policy: FetchPolicy) -> Checked:
     """Validate what the form gives: the address when there is one, else the uploaded file,
     else the pasted text. A page that cannot be fetched becomes a report with that error
     (as in the CLI), never an exception."""
     url = form.get("url").strip()
+    if url and "://" not in url and not url.lower().startswith(("mailto:", "javascript:")):
+        url = "https://" + url  # "www.myclub.org.uk", as people write it (and type on phones)
     if url:
         try:
-            fetched = await run_in_threadpool(fetch_page, url, policy)
+            fetched = await run_in_threadpool(fetch_limited, url, policy)
         except FetchError as err:
             report = Report(sources=1)
             issue = make_issue("source_unreadable", "$", detail=str(err))

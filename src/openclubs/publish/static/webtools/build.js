@@ -34,7 +34,12 @@
   const NUMBER = /^-?[0-9]+(?:\.[0-9]+)?$/;
   const WHOLE = /^[0-9]+$/;
   const LINES = /\r\n|[\n\r\u000b\u000c\u001c\u001d\u001e\u0085\u2028\u2029]/;
-  const SEVERITY = { failure: 0, warning: 1, notice: 2, suggestion: 3 };
+  const SEVERITY_WORDS = {
+    failure: "must fix",
+    warning: "recommended",
+    notice: "good to know",
+    suggestion: "suggestion",
+  };
 
   let activityIndex = null;
   const form = document.getElementById("build");
@@ -175,34 +180,52 @@
   let checkTimer = null;
   let checkNumber = 0;
 
+  // The server words each item for this form (webtools/build_page.py missing_items) and
+  // names the field it is about, so each item links to its field. Only the one-line status
+  // is a live region, and it is only rewritten when it changes: a screen reader hears
+  // "2 things still to fix" once, not the whole list at every key press.
+  function withCode(parent, text) {
+    text.split("`").forEach((part, n) => {
+      if (n % 2) {
+        const code = document.createElement("code");
+        code.textContent = part;
+        parent.append(code);
+      } else if (part) {
+        parent.append(part);
+      }
+    });
+  }
+
   function showIssues(answer) {
     $("verdict").textContent = answer.verdict;
+    if ($("check-status").textContent !== answer.status) {
+      $("check-status").textContent = answer.status;
+    }
     const list = $("issues");
     list.replaceChildren();
-    const issues = answer.issues.slice().sort(
-      (a, b) =>
-        SEVERITY[a.severity] - SEVERITY[b.severity] ||
-        (a.line || 0) - (b.line || 0) ||
-        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
-        (a.type < b.type ? -1 : a.type > b.type ? 1 : 0),
-    );
-    for (const issue of issues) {
-      const item = document.createElement("li");
-      item.className = issue.severity;
-      const title = document.createElement("strong");
-      title.textContent = answer.titles[issue.type] || issue.type;
-      item.append(title, " (" + issue.severity + "): " + issue.message);
-      list.append(item);
+    for (const item of answer.items) {
+      const row = document.createElement("li");
+      row.className = item.severity;
+      row.dataset.type = item.type;
+      const link = document.createElement("a");
+      link.href = "#" + item.field;
+      link.textContent = item.label;
+      row.append(link, " (" + (SEVERITY_WORDS[item.severity] || item.severity) + "): ");
+      if (item.headline) {
+        const headline = document.createElement("strong");
+        headline.textContent = item.headline;
+        row.append(headline, ". ");
+      }
+      withCode(row, item.message);
+      list.append(row);
     }
   }
 
-  function check(json) {
+  function check() {
     const mine = ++checkNumber;
-    fetch("/api/validate", {
-      method: "POST",
-      headers: { "Content-Type": "application/ld+json" },
-      body: json,
-    })
+    const data = new FormData(form);
+    data.delete("paste");
+    fetch("/webtools/check", { method: "POST", body: data })
       .then((response) => response.json())
       .then((answer) => {
         if (mine === checkNumber && answer.ok) showIssues(answer);
@@ -216,7 +239,7 @@
     const record = buildRecord();
     $("snippet").textContent = snippetText(record);
     clearTimeout(checkTimer);
-    checkTimer = setTimeout(() => check(snippetJson(record)), 250);
+    checkTimer = setTimeout(check, 400);
   }
 
   // -- locations ------------------------------------------------------------------------------
@@ -409,6 +432,18 @@
       event.preventDefault();
       load();
     }
+  });
+  // A link in the list of what is missing (or the error summary) puts the cursor in the
+  // field, not only the page at it, and shows the field's label above it.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('#issues a[href^="#"], .error-summary a[href^="#"]');
+    if (!link) return;
+    const field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    const label = document.querySelector('label[for="' + field.id + '"]');
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
   });
   $("paste").addEventListener("paste", () => setTimeout(load, 0));
   for (const id of ["copy", "download", "add-activity"]) $(id).hidden = false;
