@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_right
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,17 @@ def serve(
     return site.url(path)
 
 
+def position(item: dict[str, Any]) -> tuple[Any, str]:
+    return (item["modified"], str(item["id"]))
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a killed harvester) is no error here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 class LiveFeed:
     """A live RPDE feed on 127.0.0.1 (modified+id ordering) answering any position from its
     current items, as a real publisher does: `put` adds or updates an item (moving it to the
@@ -127,6 +139,8 @@ class LiveFeed:
         self.per_page = per_page
         self.on_request: Any = None
         self.lock = threading.Lock()
+        self.ordered: list[dict[str, Any]] | None = None
+        self.keys: list[tuple[Any, str]] = []
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -143,20 +157,23 @@ class LiveFeed:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed"
 
     def put(self, item: dict[str, Any]) -> None:
         with self.lock:
             self.items[str(item["id"])] = item
+            self.ordered = None
 
     def answer(self, path: str) -> str:
         query = parse_qs(urlsplit(path).query)
         after = (int(query["afterTimestamp"][0]), query["afterId"][0]) if query else None
         with self.lock:
-            ordered = sorted(self.items.values(), key=lambda i: (i["modified"], str(i["id"])))
-        chosen = [i for i in ordered if after is None or (i["modified"], str(i["id"])) > after]
-        chosen = chosen[: self.per_page]
+            if self.ordered is None:
+                self.ordered = sorted(self.items.values(), key=position)
+                self.keys = [position(i) for i in self.ordered]
+            start = 0 if after is None else bisect_right(self.keys, after)
+            chosen = self.ordered[start : start + self.per_page]
         if not chosen:
             return page([], f"http://127.0.0.1:{self.server.server_address[1]}{path}")
         last = chosen[-1]
@@ -426,7 +443,16 @@ def test_everyone_active_names_no_organiser_unless_the_dataset_does(
     assert "Plymouth Life Centre - Swim" in names
     ids = {a.get("@id") for a in organiser["activity"]}
     assert all(i is None or i.startswith("https://openactive.io/activity-list#") for i in ids)
-    assert "Bowls" in {a.get("prefLabel") for a in organiser["activity"]}
+    assert len(organiser["activity"]) == 31  # 24 Activity List concepts, 7 labels only
+    assert sorted(a["prefLabel"] for a in organiser["activity"] if "@id" not in a) == [
+        "Bowls",
+        "Fitness Appointments",
+        "G P Referral Sessions",
+        "Group Exercise 16+ Yrs",
+        "Gym Active 11-15 Yrs",
+        "Soft Play",
+        "Toning Tables",
+    ]
 
 
 # -- broken feeds: each ends in a clear error for that feed only -------------------------------
@@ -443,7 +469,9 @@ def test_broken_feeds_fail_alone(store: Store, local_site: LocalSite, tmp_path: 
     local_site.add("/gone", page([club(70, 1)], local_site.url("/gone?2")))
     local_site.add("/gone?2", "gone", status=404, content_type="text/plain")
     gone = local_site.url("/gone")
-    urls = [good, html, bad_json, back, errors, gone]
+    # string-encoded integers: not allowed by RPDE, but read as the integers they are
+    strings = serve(local_site, "/strings", [club(80, "9"), club(81, "10"), club(82, "11")])
+    urls = [good, html, bad_json, back, errors, gone, strings]
     if isinstance(store, type(open_store(str(tmp_path / "x.db")))):
         opener = lambda: open_store(store.path)  # type: ignore[attr-defined]  # noqa: E731
     else:
@@ -458,6 +486,7 @@ def test_broken_feeds_fail_alone(store: Store, local_site: LocalSite, tmp_path: 
     assert results[back].counts.applied == 2  # the page before the bad one was kept
     assert "HTTP 500" in (results[errors].error or "")
     assert results[gone].status == "gone" and results[gone].counts.applied == 1
+    assert results[strings].status == "caught-up" and results[strings].counts.applied == 3
     statuses = {s.url: s for s in feed_statuses(store)}
     assert statuses[gone].status == "gone" and statuses[gone].current == 0
     assert statuses[html].last_error is not None and statuses[html].last_error.startswith(html)
@@ -523,3 +552,57 @@ def test_site_page_clubs_on_both_backends(store: Store, local_site: LocalSite) -
     local_site.add("/club", "<html><p>Gone fishing</p></html>", content_type="text/html")
     outcome = harvest_sites(store, [url])
     assert outcome.withdrawn == 1 and current(store) == {}
+
+
+def test_stop_after_a_page_then_resume(store: Store) -> None:
+    with LiveFeed([club(n, 10 + n) for n in range(60)], per_page=5) as feed:
+        stop = threading.Event()
+
+        def progress(_: str, pages: int, items: int) -> None:
+            if pages == 3:
+                stop.set()
+
+        first = harvest_feed(store, feed.url, FAST, stop=stop, progress=progress)
+
+        assert first.status == "stopped" and first.pages == 3 and len(current(store)) == 15
+        assert status_of(store, feed.url).next_url.endswith("afterTimestamp=24&afterId=club-00014")
+        rest = harvest_feed(store, feed.url, FAST)
+    assert rest.status == "caught-up" and rest.counts.items == 45 and rest.counts.skipped == 0
+    assert len(current(store)) == 60
+
+
+def test_organizer_wrapper_item_gives_each_club(store: Store) -> None:
+    """Modelling 2.1's `Organizer` wrapper: each organisation inside is a club; an update
+    withdraws those it no longer has; deleting the item withdraws the rest."""
+    feed = "http://127.0.0.1:9/organizers"
+    register_feed(store, feed)
+    first, second = club(1, 1)["data"], club(2, 1)["data"]
+
+    def wrapper(modified: int, organizers: list[dict[str, Any]]) -> dict[str, Any]:
+        data = {"@context": "https://openactive.io/", "@type": "Organizer", "organizer": organizers}
+        return {
+            "state": "updated",
+            "kind": "Organizer",
+            "id": "ngb",
+            "modified": modified,
+            "data": data,
+        }
+
+    apply_page(
+        store,
+        feed,
+        Page(url=feed, next=feed + "?1", items=[wrapper(5, [first, second])], is_last=False),
+    )
+    assert sorted(current(store)) == [first["@id"], second["@id"]]
+
+    moved = first | {"@id": "https://clubs.example.org/clubs/leeds-cricket"}
+    apply_page(
+        store,
+        feed,
+        Page(url=feed + "?1", next=feed + "?2", items=[wrapper(6, [moved])], is_last=False),
+    )
+    assert list(current(store)) == [moved["@id"]]
+
+    gone = [deleted("ngb", 7, "Organizer")]
+    apply_page(store, feed, Page(url=feed + "?2", next=feed + "?3", items=gone, is_last=False))
+    assert current(store) == {}

@@ -29,6 +29,12 @@ DB_HELP = "The store: a SQLite file path, or a postgresql:// URL (PostgreSQL 15 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+class StoreError(click.ClickException):
+    """The store could not be opened: the tool failed, exit status 2."""
+
+    exit_code = 2
+
+
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and every `extra` field."""
 
@@ -125,7 +131,11 @@ def _range(text: str) -> tuple[float, float]:
 @click.option("--max-retries", type=int, default=5, show_default=True, help="Retries of errors.")
 @click.option("--backoff", type=float, default=1.0, show_default=True, help="First back-off (s).")
 @click.option(
-    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: warnings and errors; json: one JSON object a line (each page, each error).",
 )
 @click.option("--json", "as_json", is_flag=True, help="status: JSON instead of a table.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines or summary.")
@@ -213,7 +223,7 @@ def _harvest(
         store = open_store(db_path)
         store.migrate()
     except Exception as err:
-        raise click.ClickException(f"{db_path}: the store could not be opened ({err})") from err
+        raise StoreError(f"{db_path}: the store could not be opened ({err})") from err
     failed = False
     try:
         feeds, problems = _feeds(store, sources)
@@ -233,13 +243,19 @@ def _harvest(
         store.close()
     if not feeds:
         sys.exit(1 if failed else 0)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = threading.Event()  # Ctrl-C or SIGTERM: every feed stops at its next wait
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     progress = None if quiet else ProgressLines(sys.stderr)
-    results = harvest_feeds(
-        lambda: open_store(db_path), feeds, options, stop=stop, progress=progress
-    )
+    try:
+        results = harvest_feeds(
+            lambda: open_store(db_path), feeds, options, stop=stop, progress=progress
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if progress is not None:
         progress.show()
     for result in results:
@@ -285,7 +301,7 @@ def _status(db_path: str, as_json: bool) -> None:
         store = open_store(db_path)
         store.migrate()
     except Exception as err:
-        raise click.ClickException(f"{db_path}: the store could not be opened ({err})") from err
+        raise StoreError(f"{db_path}: the store could not be opened ({err})") from err
     try:
         statuses = feed_statuses(store)
     finally:

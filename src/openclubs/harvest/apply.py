@@ -212,7 +212,8 @@ class _Writer:
         self.clubs: dict[str, Triple | None] = {}  # @id -> record to put, or None: withdraw
         self.org_items: dict[str, int] = {}
         self.org_base: dict[str, dict[str, Any]] = {}
-        self.facets: dict[tuple[str, str, str], list[Any]] = {}  # -> [value, delta]
+        # (organiser, facet, key) -> [latest value given in this page or None, delta]
+        self.facets: dict[tuple[str, str, str], list[Any]] = {}
         self.rows: dict[str, tuple[Any, ...]] = {}
 
     def apply(self, items: list[dict[str, Any]], page_url: str) -> None:
@@ -305,7 +306,7 @@ class _Writer:
         if organiser_id is not None:
             self.org_items[organiser_id] = self.org_items.get(organiser_id, 0) + 1
             for facet, key, value in orjson.loads(facets):
-                entry = self.facets.setdefault((organiser_id, facet, key), [value, 0])
+                entry = self.facets.setdefault((organiser_id, facet, key), [None, 0])
                 entry[0] = value
                 entry[1] += 1
 
@@ -318,8 +319,8 @@ class _Writer:
         if prior.organiser_id is not None:
             organiser = prior.organiser_id
             self.org_items[organiser] = self.org_items.get(organiser, 0) - 1
-            for facet, key, value in prior.facets:
-                entry = self.facets.setdefault((organiser, facet, key), [value, 0])
+            for facet, key, _ in prior.facets:
+                entry = self.facets.setdefault((organiser, facet, key), [None, 0])
                 entry[1] -= 1
 
     def finish(self) -> None:
@@ -345,16 +346,23 @@ class _Writer:
     def _organisers(self) -> None:
         tx = self.tx
         touched = set(self.org_items) | {org for org, _, _ in self.facets}
-        if self.facets:
+        given = sorted((k, v) for k, v in self.facets.items() if v[0] is not None)
+        taken = sorted((k, v[1]) for k, v in self.facets.items() if v[0] is None and v[1])
+        if given:  # a value given by an item of this page is the latest: it replaces the old
             tx.executemany(
                 "INSERT INTO harvest_facets (organiser_id, facet, key, value, items) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (organiser_id, facet, key) DO UPDATE SET "
                 "items = harvest_facets.items + excluded.items, value = excluded.value",
                 [
-                    (org, facet, key, orjson.dumps(value).decode(), delta)
-                    for (org, facet, key), (value, delta) in sorted(self.facets.items())
-                    if delta != 0
+                    (o, f, k, orjson.dumps(value).decode(), delta)
+                    for (o, f, k), (value, delta) in given
                 ],
+            )
+        if taken:  # only taken back: the count changes, the value stays
+            tx.executemany(
+                "UPDATE harvest_facets SET items = items + ? "
+                "WHERE organiser_id = ? AND facet = ? AND key = ?",
+                [(delta, o, f, k) for (o, f, k), delta in taken],
             )
         for organiser in sorted(touched):
             rows = tx.query("SELECT data, items FROM harvest_organisers WHERE id = ?", (organiser,))

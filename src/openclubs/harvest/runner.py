@@ -117,6 +117,8 @@ def harvest_feed(
         )
         if progress is not None:
             progress(url, result.pages, result.counts.items)
+        if stop.is_set():  # asked to stop: after this page, which is committed
+            raise Stopped
 
     def sleep(seconds: float) -> None:
         if stop.wait(seconds):
