@@ -73,6 +73,7 @@ def test_api_search_by_activity_and_postcode(store: Store, postcodes_io: FakePos
     assert first["place"]["name"] == "Riverside Dojo" and first["ageRange"] == [5.0, 999.0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["updated"])
     assert body["next"] is None
+    assert (body["total"], body["totalExact"], body["countedWithinKm"]) == (5, True, 10.0)
     paged = client.get(
         "/api/clubs", params={"activity": "martial arts", "near": "SE10 0BW", "limit": "2"}
     ).json()
@@ -225,6 +226,9 @@ def test_cli_search(db: str) -> None:
     assert [i["key"] for i in json.loads(as_json.output)["items"]] == ["soccer-5km", "football-8km"]
     words = runner.invoke(cli, ["search", "GYC", "--db", db, "--format", "json"])
     assert [i["key"] for i in json.loads(words.output)["items"]] == [GYC]
+    again = runner.invoke(cli, ["search", "--activity", "judo", "--db", db, "--reindex"])
+    assert again.exit_code == 0 and "indexed 21 clubs" in again.output
+    assert "5 clubs (showing 1-5 of 5)" in again.output
 
 
 def test_cli_errors_have_their_own_exit_codes(db: str, tmp_path: Path) -> None:

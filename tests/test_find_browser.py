@@ -61,7 +61,9 @@ def test_search_list_map_and_club_page(browser: Any, site: str) -> None:
     near = browser.find_element(By.ID, "f-near")
     near.send_keys("se10 0bw")
     near.send_keys(Keys.ENTER)
-    wait_for(lambda: "SE10" in browser.current_url and browser.find_elements(By.ID, "map"))
+    assert wait_for(
+        lambda: "near=se10" in browser.current_url and browser.find_elements(By.ID, "map")
+    )
     listed = [
         e.get_attribute("data-key") for e in browser.find_elements(By.CSS_SELECTOR, "li.result")
     ]
@@ -118,12 +120,12 @@ def test_keyboard_only(browser: Any, site: str) -> None:
     assert focused().get_attribute("id") == "f-near"
     ActionChains(browser).send_keys("SE10").perform()  # a postcode district
     press(Keys.ENTER)
-    wait_for(lambda: "near=SE10" in browser.current_url)
+    assert wait_for(lambda: "near=SE10" in browser.current_url)
     for _ in range(40):
         press(Keys.TAB)
         if focused().text == "Riverside Judo Club":
             break
     assert focused().text == "Riverside Judo Club"
     press(Keys.ENTER)
-    wait_for(lambda: browser.current_url.endswith("/clubs/judo-1km"))
+    assert wait_for(lambda: browser.current_url.endswith("/clubs/judo-1km"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Riverside Judo Club"

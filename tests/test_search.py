@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -184,9 +185,23 @@ NEAR = f"{CENTRE[0]},{CENTRE[1]}"
 GYC = "2572"  # the key of Example 3's club (the last segment of its @id)
 
 
-@pytest.fixture
-def search(store: Store) -> Search:
-    return load(store)
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def search(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Search]:
+    """The dataset in a store of each kind, loaded once for the tests that only read."""
+    name = None
+    if request.param == "sqlite":
+        db = str(tmp_path_factory.mktemp("search") / "clubs.sqlite3")
+    else:
+        server = request.getfixturevalue("postgres_server")
+        name, db = server.create_database()
+    store = open_store(db)
+    store.migrate()
+    yield load(store)
+    store.close()
+    if name is not None:
+        server.drop_database(name)
 
 
 def test_martial_arts_near_a_place_finds_judo_and_karate_by_distance(search: Search) -> None:
@@ -259,6 +274,12 @@ def test_text_over_names_alternate_names_and_descriptions(search: Search) -> Non
     assert set(keys(found)) == {"judo-1km", "meadowbank-judo-club"}
 
 
+def test_an_activity_no_club_has(search: Search) -> None:
+    for params in ({"near": NEAR}, {}, {"age": 10}):
+        found = ask(search, activity="Curling", **params)
+        assert (found.total, found.results, found.nearest_anyway) == (0, [], False)
+
+
 def test_nearest_anyway_when_nothing_is_within_the_radius(search: Search) -> None:
     found = ask(search, activity="Tennis", near=NEAR, radius=5)
     assert found.nearest_anyway
@@ -288,6 +309,8 @@ def test_the_index_follows_updates_and_deletions(store: Store) -> None:
     assert judo.results[0].summary["name"] == "Greenwich Peninsula Karate"
     assert keys(ask(search, activity="Karate", near=NEAR)) == ["girls-karate-2km"]
     assert search.catch_up() == 0  # nothing new: nothing read
+    assert search.rebuild() == len(dataset())  # every row again (a tombstone too), then packed
+    assert keys(ask(search, activity="Judo", near=NEAR)) == keys(judo)
 
 
 def test_bad_parameters_are_all_reported() -> None:
@@ -368,3 +391,54 @@ def test_an_empty_query_lists_every_club_by_name(search: Search) -> None:
     found = ask(search, limit=100)
     assert found.total == len(dataset())
     assert isinstance(found.query, SearchQuery) and found.query.sort == "name"
+
+
+def test_dense_places_count_the_nearest_circle_that_holds_enough(search: Search) -> None:
+    # a cap of 3 clubs: circles of 0.625, 1.25, 2.5 and 5 km are read, and 5 km holds 4
+    search = Search(search.store, total_cap=3)
+    found = ask(search, activity="Martial Arts", near=NEAR, radius=10, limit=2)
+    assert keys(found) == ["judo-1km", "girls-karate-2km"]
+    assert (found.total, found.total_exact, found.counted_within_km) == (4, False, 5.0)
+    assert [(f.label, f.count) for f in found.distance_facets] == [
+        ("within 1 km", 1),
+        ("within 2 km", 2),
+        ("within 5 km", 4),
+    ]
+    # a page beyond what was counted reads further: the page is always exact
+    deeper = ask(search, activity="Martial Arts", near=NEAR, radius=10, limit=2, offset=4)
+    assert keys(deeper) == ["script-6km"] and deeper.total_exact and deeper.total == 5
+    assert ask(search, activity="Martial Arts", near=NEAR, radius=10).total == 5  # a page of 20
+
+
+def test_a_store_at_the_first_search_migration_is_brought_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openclubs.search import schema
+
+    first = schema.SchemaPart("search", sqlite=schema.PART.sqlite[:1], postgres=())
+    monkeypatch.setattr(schema, "PART", first)
+    store = open_store(str(tmp_path / "old.sqlite3"))
+    store.migrate()
+    assert store.part_versions()["search"] == 1
+    store.upsert((record, None, []) for record in dataset())
+    monkeypatch.undo()
+    assert store.migrate() == 2 and store.part_versions()["search"] == 3
+    found = ask(Search(store), activity="Soccer", near=NEAR)  # indexed from the clubs table
+    assert keys(found) == ["soccer-5km", "football-8km"]
+    store.close()
+
+
+def test_clubs_equally_near_are_in_name_order(store: Store) -> None:
+    venue = place(3, 90, "Sports Centre")
+    store.upsert(
+        (record, None, [])
+        for record in [
+            club("zeta", "Zeta Judo", ["Judo"], venue),
+            club("alpha", "Alpha Judo", ["Judo"], venue),
+            club("near", "Near Judo", ["Judo"], place(1, 0, "Hall")),
+            club("beta", "Beta Judo", ["Judo"], venue),
+        ]
+    )
+    search = Search(store)
+    assert keys(ask(search, activity="Judo", near=NEAR)) == ["near", "alpha", "beta", "zeta"]
+    assert keys(ask(search, activity="Judo", near=NEAR, limit=1, offset=2)) == ["beta"]

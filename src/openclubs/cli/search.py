@@ -70,6 +70,12 @@ EXIT_UNAVAILABLE = 3
     help="Postcode look-up: postcodes.io, a postcodes.io-compatible URL, a CSV file, or none.",
 )
 @click.option(
+    "--reindex",
+    is_flag=True,
+    help="Rebuild the search index from the store first (after pruning tombstones the "
+    "index had not seen, or an Activity List refresh).",
+)
+@click.option(
     "--base-url",
     default="http://127.0.0.1:8000",
     show_default=True,
@@ -92,6 +98,7 @@ def search_command(
     fmt: str,
     db_path: str,
     postcodes: str,
+    reindex: bool,
     base_url: str,
 ) -> None:
     """Search the clubs in the store: WHAT is an activity when the Activity List knows it
@@ -152,7 +159,10 @@ def search_command(
             )
             sys.exit(EXIT_BAD_QUERY)
         store.migrate()  # the search tables, when the store predates them
-        found = Search(store).search(query)
+        search = Search(store)
+        if reindex:
+            click.echo(f"openclubs search: indexed {search.rebuild()} clubs", err=True)
+        found = search.search(query)
     finally:
         store.close()
     if fmt == "json":

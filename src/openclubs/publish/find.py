@@ -367,12 +367,13 @@ def _markers(found: SearchResult, base: str) -> list[dict[str, Any]]:
 def _pages(found: SearchResult, raw: Any, page: int) -> dict[str, str | None]:
     keep = [(k, v) for k, v in raw.multi_items() if k in QUERY_PARAMETERS]
     last = max(1, -(-found.total // DEFAULT_LIMIT))
+    more = not found.total_exact  # a lower bound: there are more pages than counted
 
     def link(number: int) -> str:
         return "/find?" + urlencode([*keep, ("page", str(number))])
 
     return {
         "previous": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if page < last else None,
-        "label": f"Page {page} of {last}",
+        "next": link(page + 1) if page < last or more else None,
+        "label": f"Page {page} of {last}" if found.total_exact else f"Page {page} of {last}+",
     }

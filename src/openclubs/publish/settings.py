@@ -70,7 +70,7 @@ class Settings:
     )
     postcode_lookup: str = _setting(
         "postcodes.io",
-        "Where club search looks up postcodes: 'postcodes.io', the address of a "
+        "Where club search (and /build) look up postcodes: 'postcodes.io', the address of a "
         "postcodes.io-compatible service, a CSV file of postcode,latitude,longitude, or 'none'.",
     )
     web_dir: str | None = _setting(

@@ -22,7 +22,7 @@ from openclubs.search.entries import Entry
 from openclubs.search.query import SearchQuery
 from openclubs.store.postgres import PostgresStore
 
-Hit = tuple[int, float | None, float | None, str, str]
+Hit = tuple[int, float | None, float | None, str, str, str | None]  # see engine.Hit
 _ORIGIN: LiteralString = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
 
 
@@ -160,6 +160,12 @@ class PostgresIndex:
                     places,
                 )
 
+    def pack(self) -> None:
+        """After a bulk load: fresh planner statistics (GIST and GIN indexes need no
+        rebuilding for the order rows arrived in)."""
+        for table in ("search_clubs", "search_places", "search_activities", "search_features"):
+            self.db.execute(f"ANALYZE {table}")
+
     # -- the query's side --------------------------------------------------------------------
 
     def candidates(self, query: SearchQuery, codes: list[int] | None, radius: float) -> list[Hit]:
@@ -176,7 +182,8 @@ class PostgresIndex:
                 else ""
             )
             source = (
-                f"(SELECT p.club, min(ST_Distance(p.geo, {_ORIGIN}, false)) / 1000 AS distance, "
+                "(SELECT p.club, round((min(ST_Distance(p.geo, "
+                f"{_ORIGIN}, false)) / 1000)::numeric, 3)::float8 AS distance, "
                 "NULL::float8 AS rank FROM search_places p "
                 f"WHERE ST_DWithin(p.geo, {_ORIGIN}, %(metres)s, false){activity} "
                 "GROUP BY p.club) s"
@@ -220,15 +227,60 @@ class PostgresIndex:
         with self.lock:
             rows = self.db.execute(statement, params).fetchall()
         return [
-            (int(club), None if d is None else float(d), None if r is None else float(r), n, k)
+            (
+                int(club),
+                None if d is None else float(d),
+                None if r is None else float(r),
+                n,
+                k,
+                None,
+            )
             for club, d, r, n, k in rows
         ]
 
-    def activity_counts(self, clubs: Sequence[int]) -> dict[int, int]:
+    def browse(
+        self, codes: list[int] | None, limit: int, offset: int
+    ) -> tuple[int, list[Hit], dict[int, int]]:
+        """Clubs with one of `codes` (every club when None), in name order, without reading
+        them all: (how many, the page, count by code)."""
+        with self.lock:
+            if codes is None:
+                row = self.db.execute("SELECT count(*) FROM search_clubs").fetchone()
+                rows = self.db.execute(
+                    "SELECT id, name_sort, key FROM search_clubs ORDER BY name_sort, key "
+                    "LIMIT %s OFFSET %s",
+                    (limit, offset),
+                ).fetchall()
+                counted = self.db.execute(
+                    "SELECT code, count(*) FROM search_activities GROUP BY code"
+                ).fetchall()
+            else:
+                row = self.db.execute(
+                    "SELECT count(DISTINCT club) FROM search_activities WHERE code = ANY(%s)",
+                    (codes,),
+                ).fetchone()
+                rows = self.db.execute(
+                    "SELECT id, name_sort, key FROM search_clubs c WHERE EXISTS (SELECT 1 "
+                    "FROM search_activities a WHERE a.club = c.id AND a.code = ANY(%s)) "
+                    "ORDER BY name_sort, key LIMIT %s OFFSET %s",
+                    (codes, limit, offset),
+                ).fetchall()
+                counted = self.db.execute(
+                    "SELECT code, count(*) FROM search_activities WHERE code = ANY(%s) "
+                    "GROUP BY code",
+                    (codes,),
+                ).fetchall()
+        page: list[Hit] = [(int(i), None, None, str(n), str(k), None) for i, n, k in rows]
+        total = 0 if row is None else int(row[0])
+        return total, page, {int(code): int(n) for code, n in counted}
+
+    def activity_counts(self, clubs: Sequence[int], codes: list[int] | None) -> dict[int, int]:
+        """code → how many of `clubs` have it (only `codes`, when given)."""
         with self.lock:
             rows = self.db.execute(
-                "SELECT code, count(*) FROM search_activities WHERE club = ANY(%s) GROUP BY code",
-                (list(clubs),),
+                "SELECT code, count(*) FROM search_activities WHERE club = ANY(%s) "
+                "AND (%s::int[] IS NULL OR code = ANY(%s::int[])) GROUP BY code",
+                (list(clubs), codes, codes),
             ).fetchall()
         return {int(code): int(n) for code, n in rows}
 
@@ -239,6 +291,14 @@ class PostgresIndex:
                 (list(clubs),),
             ).fetchall()
         return {int(i): (str(k), str(u), orjson.loads(s)) for i, k, u, s in rows}
+
+    def names(self, clubs: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """club → (sort name, key)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, name_sort, key FROM search_clubs WHERE id = ANY(%s)", (list(clubs),)
+            ).fetchall()
+        return {int(i): (str(n), str(k)) for i, n, k in rows}
 
     def count(self) -> int:
         with self.lock:

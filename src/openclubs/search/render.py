@@ -85,6 +85,8 @@ def result_json(found: SearchResult, base: str) -> dict[str, Any]:
         "ok": True,
         "query": query.describe(),
         "total": found.total,
+        "totalExact": found.total_exact,
+        "countedWithinKm": found.counted_within_km,
         "offset": query.offset,
         "limit": query.limit,
         "nearestAnyway": found.nearest_anyway,
@@ -113,8 +115,12 @@ def result_table(found: SearchResult) -> str:
     elif not found.total:
         return "No clubs match.\n"
     else:
-        shown = f"{query.offset + 1}-{query.offset + len(found.results)} of {found.total}"
-        lines.append(f"{found.total} clubs (showing {shown})")
+        total = f"{found.total}" if found.total_exact else f"{found.total}+"
+        shown = f"{query.offset + 1}-{query.offset + len(found.results)} of {total}"
+        where = ""
+        if not found.total_exact and found.counted_within_km is not None:
+            where = f"; counted within {found.counted_within_km:g} km, more beyond"
+        lines.append(f"{total} clubs (showing {shown}{where})")
     rows = [("KM", "CLUB", "ACTIVITIES", "WHERE", "CONTACT", "UPDATED")]
     for result in found.results:
         summary = result.summary

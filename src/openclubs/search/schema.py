@@ -14,8 +14,10 @@ The index is derived data: everything in it is rebuilt from the `clubs` table by
 - the places: every point a club meets at. On SQLite an R*Tree `search_geo` whose first
   dimension is the activity code (a club with N activities and M places has N×M entries,
   a club without a known activity has code 0), so "Judo near SE10" is one range query on
-  the tree; `search_points` maps tree entries back to clubs for deletion. On PostgreSQL a
-  PostGIS `geography` column with a GIST index;
+  the tree; `search_points` holds each entry's club, code and exact coordinates (the tree
+  keeps 32-bit boxes, and reading R*Tree auxiliary columns costs ten times a rowid look-up),
+  from which the tree is rebuilt in a good order after bulk loads (SQLiteIndex.pack). On
+  PostgreSQL a PostGIS `geography` column with a GIST index;
 - the text: an FTS5 table `search_text` on SQLite, a `tsvector` column with a GIN index on
   PostgreSQL, both over the same pre-normalised words.
 
@@ -45,6 +47,27 @@ _SQLITE_1 = (
     "CREATE VIRTUAL TABLE search_text USING fts5(words, tokenize = 'unicode61')",
 )
 
+# 2: the tree without auxiliary columns (exact coordinates and the code move to
+# search_points, so that the tree can be repacked from them); the index is derived data, so
+# it is emptied and the next catch-up rebuilds it from the clubs table.
+_SQLITE_2 = (
+    "DROP TABLE search_geo",
+    "DROP TABLE search_points",
+    "CREATE TABLE search_points (id INTEGER PRIMARY KEY, club INTEGER NOT NULL, "
+    "code INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL)",
+    "CREATE INDEX search_points_club ON search_points (club)",
+    "CREATE VIRTUAL TABLE search_geo USING rtree(id, code0, code1, lat0, lat1, lon0, lon1)",
+    "DELETE FROM search_clubs",
+    "DELETE FROM search_activities",
+    "DELETE FROM search_features",
+    "DELETE FROM search_text",
+    "DELETE FROM search_state",
+)
+
+# 3: clubs in name order, for listing an activity (or everything) without a place: the
+# first page is then read in order instead of sorting every match.
+_SQLITE_3 = ("CREATE INDEX search_clubs_name ON search_clubs (name_sort, key)",)
+
 _POSTGRES_1 = (
     "CREATE TABLE search_state (name TEXT PRIMARY KEY, last_modified BIGINT NOT NULL, "
     'last_key TEXT COLLATE "C" NOT NULL)',
@@ -65,4 +88,13 @@ _POSTGRES_1 = (
     "CREATE INDEX search_places_geo ON search_places USING GIST (geo)",
 )
 
-PART = SchemaPart(name="search", sqlite=(_SQLITE_1,), postgres=(_POSTGRES_1,))
+# PostgreSQL's migration 2 changes nothing: it keeps both backends at the same number.
+PART = SchemaPart(
+    name="search",
+    sqlite=(_SQLITE_1, _SQLITE_2, _SQLITE_3),
+    postgres=(
+        _POSTGRES_1,
+        ("SELECT 1",),
+        ("CREATE INDEX search_clubs_name ON search_clubs (name_sort, key)",),
+    ),
+)

@@ -25,7 +25,9 @@ from openclubs.store.sqlite import SQLiteStore
 EARTH_RADIUS_KM = 6371.0087714  # the WGS 84 mean radius, as PostGIS's sphere uses
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 ALL_CODES = (0, 2**30)
-Hit = tuple[int, float | None, float | None, str, str]  # club, distance, rank, name, key
+_STRIP = "CAST((lat + 90) * 50 AS INTEGER)"  # strips of 0.02° of latitude (2.2 km)
+_GEO_TABLE = "CREATE VIRTUAL TABLE search_geo USING rtree(id, code0, code1, lat0, lat1, lon0, lon1)"
+Hit = tuple[int, float | None, float | None, str, str, str | None]  # see engine.Hit
 
 _HAVERSINE = (
     f"2 * {EARTH_RADIUS_KM} * asin(min(1.0, sqrt(power(sin(radians(lat - :lat) / 2), 2) + "
@@ -63,6 +65,9 @@ class SQLiteIndex:
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
         self.db = store._db  # the same connection: one writer, and no second file handle
+        # Reads through a memory map rather than copied pages: a radius query touches a few
+        # thousand index entries (SQLite caps the map at its compile-time maximum).
+        self.db.execute(f"PRAGMA mmap_size = {8 << 30}")
         self._codes: dict[str, int] = {}
 
     # -- the indexer's side ------------------------------------------------------------------
@@ -148,7 +153,7 @@ class SQLiteIndex:
         clubs: list[tuple[Any, ...]] = []
         activities: list[tuple[int, int]] = []
         features: list[tuple[str, str, int]] = []
-        points: list[tuple[int, int]] = []
+        points: list[tuple[int, int, int, float, float]] = []
         geo: list[tuple[Any, ...]] = []
         texts: list[tuple[int, str]] = []
         for entry in entries:
@@ -172,16 +177,42 @@ class SQLiteIndex:
             features.extend((kind, value, club) for kind, value in entry.features)
             for lat, lon in entry.points:
                 for code in codes or [0]:
-                    points.append((next_point, club))
-                    geo.append((next_point, code, code, lat, lat, lon, lon, club, lat, lon))
+                    points.append((next_point, club, code, lat, lon))
+                    geo.append((next_point, code, code, lat, lat, lon, lon))
                     next_point += 1
             texts.append((club, entry.words))
         db.executemany("INSERT INTO search_clubs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", clubs)
         db.executemany("INSERT OR IGNORE INTO search_activities VALUES (?, ?)", activities)
         db.executemany("INSERT OR IGNORE INTO search_features VALUES (?, ?, ?)", features)
-        db.executemany("INSERT INTO search_points VALUES (?, ?)", points)
-        db.executemany("INSERT INTO search_geo VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", geo)
+        db.executemany("INSERT INTO search_points VALUES (?, ?, ?, ?, ?)", points)
+        db.executemany("INSERT INTO search_geo VALUES (?, ?, ?, ?, ?, ?, ?)", geo)
         db.executemany("INSERT INTO search_text (rowid, words) VALUES (?, ?)", texts)
+
+    def pack(self) -> None:
+        """Rewrite the places in (activity, latitude strip, longitude) order and rebuild the
+        R*Tree from them in that order (inside `writing()`). Entries inserted in random
+        order (a bulk load, a register imported club by club) make tree nodes that overlap,
+        so that a query visits most of the tree, and scatter a neighbourhood's points over
+        the whole file. On a million clubs, packing made finding "Football within 2.5 km of
+        central London" (1,440 entries) take 0.4 ms instead of 10 ms."""
+        db = self.db
+        db.execute(
+            "CREATE TABLE search_points_packed (id INTEGER PRIMARY KEY, club INTEGER NOT NULL, "
+            "code INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO search_points_packed (club, code, lat, lon) SELECT club, code, lat, "
+            f"lon FROM search_points ORDER BY code, {_STRIP}, lon"
+        )
+        db.execute("DROP TABLE search_points")
+        db.execute("ALTER TABLE search_points_packed RENAME TO search_points")
+        db.execute("CREATE INDEX search_points_club ON search_points (club)")
+        db.execute("DROP TABLE search_geo")
+        db.execute(_GEO_TABLE)
+        db.execute(
+            "INSERT INTO search_geo SELECT id, code, code, lat, lat, lon, lon FROM "
+            "search_points ORDER BY id"
+        )
 
     # -- the query's side --------------------------------------------------------------------
 
@@ -200,28 +231,33 @@ class SQLiteIndex:
             ):
                 params[f"c{number}"], params[f"d{number}"] = low, high
                 boxes.append(
-                    f"SELECT club, lat, lon FROM search_geo WHERE code0 >= :c{number} AND "
+                    f"SELECT id FROM search_geo WHERE code0 >= :c{number} AND "
                     f"code1 <= :d{number} AND lat1 >= :s AND lat0 <= :n AND lon1 >= :w "
                     "AND lon0 <= :e"
                 )
             source = (
-                f"(SELECT club, min({_HAVERSINE}) AS distance, NULL AS rank FROM "
-                f"({' UNION ALL '.join(boxes)}) GROUP BY club HAVING distance <= :radius) s"
+                f"(SELECT p.club, round(min({_HAVERSINE}), 3) AS distance, NULL AS rank, "
+                "group_concat(DISTINCT p.code) AS codes FROM "
+                f"({' UNION ALL '.join(boxes)}) g CROSS JOIN search_points p ON p.id = g.id "
+                "GROUP BY p.club HAVING distance <= :radius) s"
             )
         elif codes is not None:
             params["codes"] = orjson.dumps(codes).decode()
             source = (
-                "(SELECT DISTINCT club, NULL AS distance, NULL AS rank FROM search_activities "
-                "WHERE code IN (SELECT value FROM json_each(:codes))) s"
+                "(SELECT DISTINCT club, NULL AS distance, NULL AS rank, NULL AS codes "
+                "FROM search_activities WHERE code IN (SELECT value FROM json_each(:codes))) s"
             )
         elif fts:
             params["fts"] = fts
             source = (
-                "(SELECT rowid AS club, NULL AS distance, bm25(search_text) AS rank "
+                "(SELECT rowid AS club, NULL AS distance, bm25(search_text) AS rank, NULL AS codes "
                 "FROM search_text WHERE search_text MATCH :fts) s"
             )
         else:
-            source = "(SELECT id AS club, NULL AS distance, NULL AS rank FROM search_clubs) s"
+            source = (
+                "(SELECT id AS club, NULL AS distance, NULL AS rank, NULL AS codes "
+                "FROM search_clubs) s"
+            )
         rank = "s.rank"
         join = ""
         if fts and "fts" not in params:
@@ -248,20 +284,65 @@ class SQLiteIndex:
                 f"EXISTS (SELECT 1 FROM search_features f WHERE f.kind = :k{number} AND "
                 f"f.value = :v{number} AND f.club = c.id)"
             )
-        sql = (
-            f"SELECT s.club, s.distance, {rank}, c.name_sort, c.key FROM {source} {join} "
-            f"JOIN search_clubs c ON c.id = s.club WHERE {' AND '.join(where)}"
-        )
+        if len(where) == 1 and not join and query.sort == "distance" and "fts" not in params:
+            # nothing to test on the club row, and the order needs only the distance: the
+            # names for ties are read for the page alone (see Search._name_ties)
+            sql = f"SELECT s.club, s.distance, s.rank, '', '', s.codes FROM {source}"
+        else:
+            sql = (
+                f"SELECT s.club, s.distance, {rank}, c.name_sort, c.key, s.codes FROM {source} "
+                f"{join} "
+                f"JOIN search_clubs c ON c.id = s.club WHERE {' AND '.join(where)}"
+            )
         return [
-            (int(club), distance, rank_value, str(name), str(key))
-            for club, distance, rank_value, name, key in self.db.execute(sql, params)
+            (int(club), distance, rank_value, str(name), str(key), codes_text)
+            for club, distance, rank_value, name, key, codes_text in self.db.execute(sql, params)
         ]
 
-    def activity_counts(self, clubs: Sequence[int]) -> dict[int, int]:
+    def browse(
+        self, codes: list[int] | None, limit: int, offset: int
+    ) -> tuple[int, list[Hit], dict[int, int]]:
+        """Clubs with one of `codes` (every club when None), in name order, without reading
+        them all: (how many, the page, count by code)."""
+        if codes is None:
+            row = self.db.execute("SELECT count(*) FROM search_clubs").fetchone()
+            rows = self.db.execute(
+                "SELECT id, name_sort, key FROM search_clubs INDEXED BY search_clubs_name "
+                "ORDER BY name_sort, key LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+            counted = self.db.execute("SELECT code, count(*) FROM search_activities GROUP BY code")
+        else:
+            wanted = orjson.dumps(codes).decode()
+            each = "(SELECT value FROM json_each(?))"
+            row = self.db.execute(
+                f"SELECT count(DISTINCT club) FROM search_activities WHERE code IN {each}",
+                (wanted,),
+            ).fetchone()
+            rows = self.db.execute(
+                "SELECT id, name_sort, key FROM search_clubs AS c INDEXED BY search_clubs_name "
+                "WHERE EXISTS (SELECT 1 FROM search_activities a WHERE a.club = c.id AND "
+                f"a.code IN {each}) ORDER BY name_sort, key LIMIT ? OFFSET ?",
+                (wanted, limit, offset),
+            )
+            counted = self.db.execute(
+                f"SELECT code, count(*) FROM search_activities WHERE code IN {each} GROUP BY code",
+                (wanted,),
+            )
+        page: list[Hit] = [(int(i), None, None, str(n), str(k), None) for i, n, k in rows]
+        return int(row[0]), page, {int(code): int(n) for code, n in counted}
+
+    def activity_counts(self, clubs: Sequence[int], codes: list[int] | None) -> dict[int, int]:
+        """code → how many of `clubs` have it (only `codes`, when given)."""
         rows = self.db.execute(
             "SELECT code, count(*) FROM search_activities WHERE club IN "
-            "(SELECT value FROM json_each(?)) GROUP BY code",
-            (orjson.dumps(list(clubs)).decode(),),
+            "(SELECT value FROM json_each(?)) AND (? IS NULL OR code IN "
+            "(SELECT value FROM json_each(?))) GROUP BY code",
+            (
+                orjson.dumps(list(clubs)).decode(),
+                None if codes is None else 1,
+                orjson.dumps(codes or []).decode(),
+            ),
         )
         return {int(code): int(n) for code, n in rows}
 
@@ -273,6 +354,15 @@ class SQLiteIndex:
             (orjson.dumps(list(clubs)).decode(),),
         )
         return {int(i): (str(k), str(u), orjson.loads(s)) for i, k, u, s in rows}
+
+    def names(self, clubs: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """club → (sort name, key)."""
+        rows = self.db.execute(
+            "SELECT id, name_sort, key FROM search_clubs WHERE id IN "
+            "(SELECT value FROM json_each(?))",
+            (orjson.dumps(list(clubs)).decode(),),
+        )
+        return {int(i): (str(n), str(k)) for i, n, k in rows}
 
     def count(self) -> int:
         row = self.db.execute("SELECT count(*) FROM search_clubs").fetchone()
