@@ -4,9 +4,12 @@ settings and the serve command; and the official feed validator on a real server
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,6 +35,7 @@ from openclubs.publish.rpde import (
     parse_position,
 )
 from openclubs.publish.settings import Settings, SettingsError, load_settings, table
+from openclubs.store.export import EXPORTERS
 from openclubs.store.sqlite import SQLiteStore, StoredClub
 from openclubs.validate import check_record
 
@@ -587,3 +591,54 @@ def test_serve_with_two_workers_serves_the_feed_and_pages(tmp_path: Path) -> Non
         server.terminate()
         _, err = server.communicate(timeout=20)
     assert b"Traceback" not in err, err.decode()
+
+
+# -- downloads --------------------------------------------------------------------------------
+
+
+def test_downloads_stream_the_same_files_as_export(client: TestClient, store: SQLiteStore) -> None:
+    """The dataset site links three downloads; each is the `openclubs export` file of the
+    store, streamed in chunks (1,187 clubs: several 64 KB chunks)."""
+    page = client.get("/").text
+    current = CLUBS - len(DELETED)
+    for fmt, name in (
+        ("jsonld", "clubs.jsonl"),
+        ("csv", "clubs.csv"),
+        ("geojson", "clubs.geojson"),
+    ):
+        assert f'href="{BASE}/downloads/{name}"' in page
+        response = client.get(f"/downloads/{name}")
+        assert response.status_code == 200
+        assert response.headers["content-disposition"] == f'attachment; filename="{name}"'
+        out = io.BytesIO()
+        EXPORTERS[fmt](store.iter_clubs(), out)
+        assert response.content == out.getvalue()
+    lines = client.get("/downloads/clubs.jsonl").content.splitlines()
+    assert len(lines) == current and json.loads(lines[0])["@id"] == f"{BASE}/clubs/club-0000"
+    rows = list(csv.reader(io.StringIO(client.get("/downloads/clubs.csv").text)))
+    assert rows[0][:2] == ["id", "name"] and len(rows) == current + 1
+    features = client.get("/downloads/clubs.geojson").json()["features"]
+    assert len(features) == current and features[0]["geometry"]["coordinates"] == [-1.08, 53.96]
+    assert "Test Club 7" not in client.get("/downloads/clubs.csv").text.splitlines()[8]  # deleted
+    missing = client.get("/downloads/clubs.xml")
+    assert missing.status_code == 404 and "clubs.csv" in missing.json()["error"]
+
+
+def test_a_failing_export_ends_the_download_instead_of_hanging(store: SQLiteStore) -> None:
+    from openclubs.publish.downloads import stream_export
+
+    class Failing:
+        """A store whose reads fail after 600 clubs (a database that went away)."""
+
+        def iter_clubs(self) -> Iterator[StoredClub]:
+            for number, stored in enumerate(store.iter_clubs()):
+                if number == 600:
+                    raise sqlite3.OperationalError("the database went away")
+                yield stored
+
+    chunks = stream_export(Failing(), "csv")  # type: ignore[arg-type]
+    received = b""
+    with pytest.raises(sqlite3.OperationalError, match="went away"):
+        for chunk in chunks:
+            received += chunk
+    assert received.startswith(b"id,name,") and received.count(b"\n") < 600

@@ -9,6 +9,7 @@ on the event loop one at a time; every page is one indexed range query. For conc
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from openclubs.publish.downloads import DOWNLOADS, register_downloads
 from openclubs.publish.find import register_find
 from openclubs.publish.rpde import (
     CACHE_FULL,
@@ -99,6 +101,9 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
             counts=counts,
             catalog_url=base + "/catalog.jsonld",
             spec=CLUB_SPEC,
+            downloads=[(f"{base}/downloads/{file}", file) for file, _ in DOWNLOADS.values()],
+            find_url=base + "/find",
+            updated_words=_in_words(dataset.get("dateModified")),
         )
         return HTMLResponse(html)
 
@@ -134,9 +139,21 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
         return HTMLResponse(html)
 
     register_write_api(app, store, settings)
+    register_downloads(app, store)
     register_find(app, store, settings)
     register_webtools(app, store, settings)
     return app
+
+
+def _in_words(stamp: Any) -> str | None:
+    """ "23 November 2026 at 22:57 UTC" for an ISO 8601 UTC time stamp."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
 
 
 def _error_page(status: int, title: str, message: str, home: str) -> HTMLResponse:
