@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import click
 import orjson
 
 from openclubs.importer.build import DEFAULT_BASE_URL
-from openclubs.importer.output import output_kind, write_log, write_records, write_rejects
-from openclubs.importer.run import ImportResult, import_files
+from openclubs.importer.output import (
+    OutputKind,
+    RecordWriter,
+    output_kind,
+    write_log,
+    write_records,
+    write_rejects,
+)
+from openclubs.importer.run import ImportedClub, ImportResult, import_files
 from openclubs.store.base import open_store
+
+PARALLEL_BYTES = 8_000_000  # about 60,000 rows of a register: below, starting workers costs more
 
 
 @click.command(name="import")
@@ -84,6 +97,14 @@ from openclubs.store.base import open_store
     is_flag=True,
     help="Reject records that still fail validation instead of writing them.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes building and validating records (the output is the same); 0: one per "
+    f"CPU for inputs over {PARALLEL_BYTES // 1_000_000} MB without --geocode, else 1.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def import_command(
     files: tuple[str, ...],
@@ -98,6 +119,7 @@ def import_command(
     rejects: str | None,
     log_path: str | None,
     reject_invalid: bool,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Import club lists as OpenActive Club Specification 0.2 JSON-LD.
@@ -135,30 +157,35 @@ def import_command(
         "geocoder": geocoder,
         "reject_invalid": reject_invalid,
         "fmt": fmt,
+        "workers": workers or _auto_workers(files, geocoder is None),
     }
     total = _estimate_rows(files) if not quiet and sys.stderr.isatty() else 0
-    if total > 2000:  # a progress bar on long files
-        with click.progressbar(length=total, label="importing rows", file=sys.stderr) as bar:
-            result = import_files(list(files), progress=bar.update, **options)  # type: ignore[arg-type]
-    else:
-        result = import_files(list(files), **options)  # type: ignore[arg-type]
-    if db_path:
-        stored = _store(result, db_path, source or ",".join(sorted(files)))
-        if not quiet:
-            click.echo(f"openclubs import: {db_path}: {stored}", err=True)
+
+    def run(sink: Callable[[ImportedClub], None] | None = None) -> ImportResult:
+        if total > 2000:  # a progress bar on long files
+            with click.progressbar(length=total, label="importing rows", file=sys.stderr) as bar:
+                return import_files(list(files), progress=bar.update, sink=sink, **options)  # type: ignore[arg-type]
+        return import_files(list(files), sink=sink, **options)  # type: ignore[arg-type]
+
     if out is None and db_path is None:
         out = "-"
     kind = output_kind(out, output_format)
-    if out is None:
-        pass
-    elif kind == "files":
-        write_records(result.clubs, Path(out), kind)
-    elif out == "-":
-        write_records(result.clubs, sys.stdout.buffer, kind)
-        sys.stdout.buffer.flush()
+    if out is not None and not db_path and not log_path:
+        # nothing needs the records once written: each is written as soon as it is made,
+        # so memory does not grow with the file
+        with _output(out, kind) as target:
+            writer = RecordWriter(target, kind)
+            result = run(writer.write)
+            writer.close()
     else:
-        with open(out, "wb") as handle:
-            write_records(result.clubs, handle, kind)
+        result = run()
+        if db_path:
+            stored = _store(result, db_path, source or ",".join(sorted(files)))
+            if not quiet:
+                click.echo(f"openclubs import: {db_path}: {stored}", err=True)
+        if out is not None:
+            with _output(out, kind) as target:
+                write_records(result.clubs, target, kind)
     if rejects:
         write_rejects(result, Path(rejects))
     if log_path:
@@ -185,6 +212,28 @@ def import_command(
         if len(result.rejects) > 5:
             click.echo(f"  ... and {len(result.rejects) - 5} more", err=True)
     sys.exit(2 if result.unreadable else 1 if result.rejects else 0)
+
+
+@contextmanager
+def _output(out: str, kind: OutputKind) -> Iterator[IO[bytes] | Path]:
+    """Where the records go: a directory, standard output or a file."""
+    if kind == "files":
+        yield Path(out)
+    elif out == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        with open(out, "wb") as handle:
+            yield handle
+
+
+def _auto_workers(files: tuple[str, ...], parallel_ok: bool) -> int:
+    """One process per CPU this one may use, for large inputs; else one."""
+    size = sum(Path(f).stat().st_size for f in files if Path(f).is_file())
+    if not parallel_ok or size < PARALLEL_BYTES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cpus or 1)
 
 
 def _estimate_rows(files: tuple[str, ...]) -> int:

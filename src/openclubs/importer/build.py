@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from openclubs.ingest.rows import SourceRow
@@ -82,9 +83,21 @@ def club_key(name: str, where: str) -> str:
     its first place (two "Barrow Cricket Club"s or two "Rainham Cricket Club"s stay apart). The same
     list imported again gives the same ids; a club whose district or town changes gets a new
     one."""
-    slug = _SLUG.sub("-", name.casefold()).strip("-")[:60] or "club"
-    digest = hashlib.sha1(f"{slug}|{_SLUG.sub('', where.casefold())}".encode()).hexdigest()[:8]
+    slug = _dashed(name).strip("-")[:60] or "club"
+    digest = hashlib.sha1(f"{slug}|{_squashed(where)}".encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
+
+
+@lru_cache(maxsize=16)  # a club's name is slugged twice in a row: for its @id and its address
+def _dashed(text: str) -> str:
+    """Lower-case letters and digits, with a "-" for each run of anything else."""
+    return _SLUG.sub("-", text.casefold())
+
+
+@lru_cache(maxsize=65536)  # district|town|county: repeated throughout a register
+def _squashed(text: str) -> str:
+    """Only the lower-case letters and digits."""
+    return _SLUG.sub("", text.casefold())
 
 
 def build_record(row: SourceRow, base_url: str = DEFAULT_BASE_URL) -> Built | str:
@@ -241,10 +254,8 @@ def _contact(built: Built, email: Any, telephone: Any) -> None:
 def _activities(built: Built, value: Any, name: str) -> None:
     found: list[tuple[Concept, str]] = []
     if value is not None:
-        for text in _listed(value):
-            if isinstance(text, dict):
-                text = text.get("prefLabel") or text.get("@id") or ""
-            concept, how, suggestions = map_activity(str(text))
+        mapped = _map_activities(value) if isinstance(value, str) else _map_each(_listed(value))
+        for text, concept, how, suggestions in mapped:
             if concept is not None:
                 found.append((concept, how))
             else:
@@ -259,6 +270,24 @@ def _activities(built: Built, value: Any, name: str) -> None:
         built.record["activity"] = [c.reference() for c, _ in concepts]
         for concept, how in concepts:
             built.note("activity", value, concept.pref_label, how)
+
+
+Mapped = tuple[tuple[Any, Concept | None, str, tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=4096)  # a sport column holds a few dozen distinct values
+def _map_activities(value: str) -> Mapped:
+    return _map_each(_listed(value))
+
+
+def _map_each(values: list[Any]) -> Mapped:
+    """(value as given, concept or None, how, suggestions) for each activity value."""
+    out = []
+    for text in values:
+        if isinstance(text, dict):
+            text = text.get("prefLabel") or text.get("@id") or ""
+        out.append((text, *map_activity(str(text))))
+    return tuple(out)
 
 
 def _suitability(built: Built, f: dict[str, Any]) -> None:
@@ -345,7 +374,7 @@ def _place(built: Built, raw: dict[str, Any], club_name: str, label: str) -> dic
     locality = clean_text(str(raw["locality"])) if raw.get("locality") else None
     region = clean_text(str(raw["region"])) if raw.get("region") else None
     if lines and not street:
-        if region is None and len(lines) >= 2 and is_region(lines[-1]):
+        if region is None and len(lines) >= 2 and _is_region(lines[-1]):
             region = lines.pop()
         if locality is None and len(lines) >= 2:
             locality = lines.pop()
@@ -398,13 +427,27 @@ def _place(built: Built, raw: dict[str, Any], club_name: str, label: str) -> dic
 def _address_lines(values: list[Any], club_name: str) -> list[str]:
     """Free-form address lines, tidied: blanks and placeholders ("n/a") dropped, a first line
     that only repeats the club's name dropped, and a last line "Kendal,  Cumbria" split."""
-    lines = [line for line in (clean_text(str(v)) for v in values if v is not None) if line]
-    lines = [line for line in lines if not _PLACEHOLDER.match(line)]
-    if lines and _SLUG.sub("", lines[0].casefold()) == _SLUG.sub("", club_name.casefold()):
+    tidied, first_key = _tidy_lines(tuple(str(v) for v in values if v is not None))
+    lines = list(tidied)
+    if lines and first_key == _dashed(club_name).replace("-", ""):
         lines = lines[1:]
     if lines and "," in lines[-1]:
         lines[-1:] = [p.strip() for p in lines[-1].split(",") if p.strip()]
     return lines
+
+
+@lru_cache(maxsize=65536)  # streets, towns and counties recur throughout a register
+def _tidy_lines(values: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The lines cleaned, without blanks and placeholders, and the first one's letters and
+    digits (to compare with the club's name)."""
+    lines = (line for line in (clean_text(v) for v in values) if line)
+    kept = tuple(line for line in lines if not _PLACEHOLDER.match(line))
+    return kept, _SLUG.sub("", kept[0].casefold()) if kept else ""
+
+
+@lru_cache(maxsize=4096)
+def _is_region(text: str) -> bool:
+    return is_region(text)
 
 
 def _country(built: Built, value: Any, label: str) -> str | None:

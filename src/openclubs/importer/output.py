@@ -27,32 +27,49 @@ def output_kind(out: str | None, declared: str | None = None) -> OutputKind:
 
 
 def write_records(clubs: Iterable[ImportedClub], out: IO[bytes] | Path, kind: OutputKind) -> int:
-    count = 0
-    if kind == "files":
-        assert isinstance(out, Path)
-        out.mkdir(parents=True, exist_ok=True)
-        for club in clubs:
-            name = re.sub(
-                r"[^A-Za-z0-9._-]+", "-", club.record["@id"].rstrip("/").rpartition("/")[2]
-            )
+    writer = RecordWriter(out, kind)
+    for club in clubs:
+        writer.write(club)
+    return writer.close()
+
+
+class RecordWriter:
+    """Writes records one at a time, as a streamed import makes them: JSON Lines, one JSON
+    array, or one file per club in a directory. `close` ends the array and returns the
+    count; it does not close `out`."""
+
+    def __init__(self, out: IO[bytes] | Path, kind: OutputKind) -> None:
+        self.out = out
+        self.kind = kind
+        self.count = 0
+        if kind == "files":
+            assert isinstance(out, Path)
+            out.mkdir(parents=True, exist_ok=True)
+        elif kind == "json":
+            assert not isinstance(out, Path)
+            out.write(b"[\n")
+
+    def write(self, club: ImportedClub) -> None:
+        out = self.out
+        if isinstance(out, Path):
+            name = _UNSAFE.sub("-", club.record["@id"].rstrip("/").rpartition("/")[2])
             (out / f"{name or 'club'}.jsonld").write_bytes(
                 orjson.dumps(club.record, option=orjson.OPT_INDENT_2) + b"\n"
             )
-            count += 1
-        return count
-    assert not isinstance(out, Path)
-    if kind == "json":
-        out.write(b"[\n")
-    for club in clubs:
-        if kind == "json":
-            out.write(b",\n" if count else b"")
+        elif self.kind == "json":
+            out.write(b",\n" if self.count else b"")
             out.write(orjson.dumps(club.record, option=orjson.OPT_INDENT_2))
         else:
             out.write(orjson.dumps(club.record) + b"\n")
-        count += 1
-    if kind == "json":
-        out.write(b"\n]\n")
-    return count
+        self.count += 1
+
+    def close(self) -> int:
+        if self.kind == "json" and not isinstance(self.out, Path):
+            self.out.write(b"\n]\n")
+        return self.count
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def write_rejects(result: ImportResult, path: Path) -> None:

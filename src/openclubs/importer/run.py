@@ -4,10 +4,14 @@ every row (accepted into a record, or rejected with its reason)."""
 from __future__ import annotations
 
 import gc
-from collections import Counter
+import multiprocessing
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import islice
+from multiprocessing.context import BaseContext
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,25 +69,30 @@ class ImportedClub:
 
 @dataclass(slots=True)
 class ImportResult:
+    """Every row accounted for. `clubs` holds the accepted records unless they were handed to
+    a sink as they were made (a streamed import); the counts cover them either way."""
+
     clubs: list[ImportedClub] = field(default_factory=list)
     rejects: list[RowProblem] = field(default_factory=list)
     notes: list[RowProblem] = field(default_factory=list)  # problems of rows still accepted
     unreadable: list[str] = field(default_factory=list)  # files that could not be read
     rows_in: Counter[str] = field(default_factory=Counter)
+    accepted: int = 0
+    valid: int = 0
+    changes: int = 0
 
     @property
     def rows(self) -> int:
         return sum(self.rows_in.values())
 
     def summary(self) -> dict[str, Any]:
-        valid = sum(1 for c in self.clubs if c.valid)
         return {
             "rows": self.rows,
-            "accepted": len(self.clubs),
+            "accepted": self.accepted,
             "rejected": len(self.rejects),
-            "valid": valid,
-            "with_failures": len(self.clubs) - valid,
-            "changes": sum(len(c.changes) for c in self.clubs),
+            "valid": self.valid,
+            "with_failures": self.accepted - self.valid,
+            "changes": self.changes,
             "unreadable_files": len(self.unreadable),
         }
 
@@ -144,10 +153,63 @@ def import_files(
     geocoder: Geocoder | None = None,
     reject_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    sink: Callable[[ImportedClub], None] | None = None,
+    workers: int = 1,
 ) -> ImportResult:
-    """Import every file; a file that cannot be read is recorded, never fatal to the others."""
+    """Import every file; a file that cannot be read is recorded, never fatal to the others.
+
+    With a `sink`, each accepted club goes to it as soon as it is made and is not kept in
+    `result.clubs`: memory then stays flat however long the file (only the ids seen so far
+    are kept, to catch the same club twice). Without a geocoder, rows are read, built,
+    validated and passed on one at a time; a geocoder needs every postcode first, so then
+    the records are all built before any is passed on.
+
+    With `workers` > 1 (and no geocoder), worker processes build and validate chunks of
+    rows while this one reads the files and writes the results in their order: the result
+    is the same as with one process."""
     with _bulk():
-        return _import(paths, fmt, mapping, base_url, geocoder, reject_invalid, progress)
+        importer = _Importer(base_url, reject_invalid, sink)
+        if workers > 1 and geocoder is None:
+            rows = importer.rows(paths, fmt, mapping)
+            for item, issues in importer.in_parallel(rows, workers, progress):
+                importer.accept(item, issues)
+            return importer.finish()
+        built = importer.built(paths, fmt, mapping, progress)
+        if geocoder is not None:
+            pending = list(built)
+            _geocode(pending, geocoder)
+            built = iter(pending)
+        for item in built:
+            importer.accept(item)
+        return importer.finish()
+
+
+CHUNK = 500  # rows a worker builds at a time: enough to make passing them across cheap
+Outcome = str | tuple[dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+_ISSUE_FIELDS = tuple(f.name for f in fields(Issue))
+
+
+def _build_chunk(rows: list[SourceRow], base_url: str) -> list[Outcome]:
+    """In a worker: each row's reason for rejection, or its record, changes and issues as
+    plain tuples (the compiled classes do not pickle)."""
+    out: list[Outcome] = []
+    for row in rows:
+        built = build_record(row, base_url)
+        if isinstance(built, str):
+            out.append(built)
+            continue
+        changes = [(c.field, c.before, c.after, c.reason) for c in built.changes]
+        issues = [
+            tuple(getattr(i, name) for name in _ISSUE_FIELDS) for i in check_record(built.record)
+        ]
+        out.append((built.record, changes, issues))
+    return out
+
+
+def _pool_context() -> BaseContext:
+    """fork where there is one (workers start at once and share the loaded vocabulary)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 @contextmanager
@@ -163,71 +225,130 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _import(
-    paths: list[str],
-    fmt: Format,
-    mapping: Mapping[str, str] | None,
-    base_url: str,
-    geocoder: Geocoder | None,
-    reject_invalid: bool,
-    progress: Callable[[int], None] | None,
-) -> ImportResult:
-    result = ImportResult()
-    built: list[Built] = []
-    for name in paths:
-        path = Path(name)
-        try:
-            rows, problems = read_rows(path, fmt, mapping)
-            result.notes.extend(problems)
-            for row in rows:
-                result.rows_in[row.file] += 1
-                outcome = build_record(row, base_url)
-                if isinstance(outcome, str):
-                    result.rejects.append(
-                        RowProblem(
-                            row.file,
-                            row.row,
-                            outcome,
-                            sheet=row.sheet,
-                            column=row.columns.get("name"),
-                        )
-                    )
-                else:
-                    built.append(outcome)
-                if progress:
-                    progress(1)
-        except ReadError as err:
-            result.unreadable.append(str(err))
-    if geocoder is not None:
-        _geocode(built, geocoder)
-    seen: dict[str, Built] = {}
-    for item in built:
-        record = item.record
-        first = seen.get(record["@id"])
+class _Importer:
+    """One import's state: the result so far, and where each @id was first seen."""
+
+    def __init__(
+        self, base_url: str, reject_invalid: bool, sink: Callable[[ImportedClub], None] | None
+    ) -> None:
+        self.result = ImportResult()
+        self.base_url = base_url
+        self.reject_invalid = reject_invalid
+        self.sink = sink if sink is not None else self.result.clubs.append
+        self.seen: dict[str, tuple[str, str | None, int]] = {}  # @id -> file, sheet, row
+        # rows refused after building (a second copy of a club, an invalid record) are
+        # listed after the rows that could not be built at all
+        self.late: list[RowProblem] = []
+
+    def built(
+        self,
+        paths: list[str],
+        fmt: Format,
+        mapping: Mapping[str, str] | None,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[Built]:
+        """The records of every row of every file in order; rows that are not clubs are
+        rejected on the way."""
+        base_url = self.base_url
+        for row in self.rows(paths, fmt, mapping):
+            outcome = build_record(row, base_url)
+            if isinstance(outcome, str):
+                self.reject(row, outcome)
+            else:
+                yield outcome
+            if progress:
+                progress(1)
+
+    def rows(
+        self, paths: list[str], fmt: Format, mapping: Mapping[str, str] | None
+    ) -> Iterator[SourceRow]:
+        """Every row of every file, counted; a file that cannot be read is recorded."""
+        result = self.result
+        for name in paths:
+            path = Path(name)
+            try:
+                rows, problems = read_rows(path, fmt, mapping)
+                result.notes.extend(problems)
+                for row in rows:
+                    result.rows_in[row.file] += 1
+                    yield row
+            except ReadError as err:
+                result.unreadable.append(str(err))
+
+    def in_parallel(
+        self, rows: Iterator[SourceRow], workers: int, progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[Built, list[Issue]]]:
+        """The built records and their issues, in row order, from `workers` processes; a few
+        chunks ahead at most, so memory stays flat."""
+        pending: deque[tuple[list[SourceRow], AsyncResult[list[Outcome]]]] = deque()
+        with _pool_context().Pool(workers) as pool:
+            while True:
+                chunk = list(islice(rows, CHUNK))
+                if chunk:
+                    pending.append((chunk, pool.apply_async(_build_chunk, (chunk, self.base_url))))
+                if pending and (len(pending) > 2 * workers or not chunk):
+                    done, outcomes = pending.popleft()
+                    yield from self._outcomes(done, outcomes.get(), progress)
+                elif not chunk:
+                    return
+
+    def _outcomes(
+        self, rows: list[SourceRow], outcomes: list[Outcome], progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[Built, list[Issue]]]:
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, str):
+                self.reject(row, outcome)
+            else:
+                record, changes, issues = outcome
+                built = Built(record, row, [Change(*c) for c in changes])
+                yield built, [Issue(*i) for i in issues]
+            if progress:
+                progress(1)
+
+    def reject(self, row: SourceRow, reason: str) -> None:
+        self.result.rejects.append(
+            RowProblem(row.file, row.row, reason, sheet=row.sheet, column=row.columns.get("name"))
+        )
+
+    def accept(self, item: Built, issues: list[Issue] | None = None) -> None:
+        """Validate a built record and pass it on, unless it repeats an earlier club or
+        (with reject_invalid) fails validation."""
+        record, row = item.record, item.row
+        identifier = record["@id"]
+        first = self.seen.get(identifier)
         if first is not None:
-            result.rejects.append(
+            where = SourceRow(first[0], first[2], {}, sheet=first[1]).where()
+            self.late.append(
                 RowProblem(
-                    item.row.file,
-                    item.row.row,
-                    f"the same club as {first.row.where()} "
-                    f"(same name and place, so the same @id {record['@id']})",
-                    sheet=item.row.sheet,
+                    row.file,
+                    row.row,
+                    f"the same club as {where} (same name and place, so the same @id {identifier})",
+                    sheet=row.sheet,
                 )
             )
-            continue
-        seen[record["@id"]] = item
-        issues = check_record(record)
-        failures = [i for i in issues if i.severity == "failure"]
-        if reject_invalid and failures:
-            reasons = "; ".join(sorted({f"{i.path}: {i.type}" for i in failures}))
-            result.rejects.append(
-                RowProblem(
-                    item.row.file, item.row.row, f"invalid record ({reasons})", sheet=item.row.sheet
-                )
+            return
+        self.seen[identifier] = (row.file, row.sheet, row.row)
+        if issues is None:
+            issues = check_record(record)
+        valid = not any(i.severity == "failure" for i in issues)
+        if self.reject_invalid and not valid:
+            reasons = "; ".join(
+                sorted({f"{i.path}: {i.type}" for i in issues if i.severity == "failure"})
             )
-            continue
-        result.clubs.append(ImportedClub(record, item.row, item.changes, issues))
-    return result
+            self.late.append(
+                RowProblem(row.file, row.row, f"invalid record ({reasons})", sheet=row.sheet)
+            )
+            return
+        result = self.result
+        result.accepted += 1
+        result.valid += valid
+        result.changes += len(item.changes)
+        self.sink(ImportedClub(record, row, item.changes, issues))
+
+    def finish(self) -> ImportResult:
+        self.result.rejects.extend(self.late)
+        self.late = []
+        return self.result
 
 
 def _geocode(built: list[Built], geocoder: Geocoder) -> None:

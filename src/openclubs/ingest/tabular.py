@@ -10,7 +10,6 @@ the CASC register's SportsOrganization form.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -168,17 +167,23 @@ def _rows_to_source(
 
 
 def read_csv(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:
+    """The rows of a CSV file, read from the disk as they are wanted: the whole text is only
+    decoded once, to choose the encoding, and not kept (a large register's text held as
+    one string for the csv reader would cost four bytes a character)."""
     data = path.read_bytes()
     if not data.strip():
         raise ReadError(f"{path}: the file is empty")
-    text = _decode(data, path)
-    sample = text[:20000]
+    encoding, errors = _encoding(data, path)
+    # 80,000 bytes hold 20,000 characters; a character cut at the end is dropped
+    sample = data[:80000].decode(encoding, "ignore" if errors == "strict" else errors)[:20000]
+    del data
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    yield from _rows_to_source(str(path), _skip_blank(_numbered(reader)), mapping)
+    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+        reader = csv.reader(handle, dialect)
+        yield from _rows_to_source(str(path), _skip_blank(_numbered(reader)), mapping)
 
 
 def _numbered(reader: Any) -> Iterator[tuple[int, list[Any]]]:
@@ -195,16 +200,18 @@ def _skip_blank(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, li
             yield number, list(row)
 
 
-def _decode(data: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
+def _encoding(data: bytes, path: Path) -> tuple[str, str]:
+    """(encoding, errors) to read the file with: UTF-8 when all of it is, else the best guess
+    of charset_normalizer, with undecodable bytes replaced."""
+    try:
+        data.decode("utf-8-sig")
+        return "utf-8-sig", "strict"
+    except UnicodeDecodeError:
+        pass
     best = from_bytes(data[:200000]).best()
     if best is None or best.encoding is None:
         raise ReadError(f"{path}: not text (no character encoding fits it)")
-    return data.decode(best.encoding, errors="replace")
+    return best.encoding, "replace"
 
 
 def read_xlsx(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:

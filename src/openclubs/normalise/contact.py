@@ -131,6 +131,7 @@ _MAILTO = re.compile(r"^mailto:\s*", re.I)
 _ADDRESS = re.compile(r"[^\s,;:<>()\[\]\"'/]+@[^\s,;:<>()\[\]\"'/]+")
 
 
+@lru_cache(maxsize=16384)  # a register repeats its secretaries' addresses
 def clean_email(s: str | None) -> Cleaned:
     """An email address without "mailto:", with its domain in lower case, checked with the
     validator's own pattern; the first address when several are given."""
@@ -163,6 +164,7 @@ _DOUBLED = re.compile(r"^(?:https?:/*)+(?=https?:)", re.I)
 _HOST = re.compile(r"^(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)$")
 
 
+@lru_cache(maxsize=16384)  # and its websites, one per row of a club with several places
 def clean_url(s: str | None) -> Cleaned:
     """A web address with a scheme ("https://" added when missing; http kept as given).
     Spaces are refused before the path and written %20 in it."""

@@ -45,6 +45,7 @@ _PIECES = re.compile(r"\d+|\D+")
 _ORDINAL = re.compile(r"\d+(?:ST|ND|RD|TH)")
 
 
+@lru_cache(maxsize=65536)  # an import cleans the same towns, counties and streets again and again
 def clean_text(s: str | None) -> str | None:
     """`s` stripped, with runs of white space (CR/LF, tabs, non-breaking and zero-width
     spaces) made one space; None when nothing is left."""
@@ -90,6 +91,12 @@ def title_case_name(s: str) -> str:
         text = s.upper()
     else:
         return s
+    quick = _simple_words(text)
+    return quick if quick is not None else _by_tokens(text)
+
+
+def _by_tokens(text: str) -> str:
+    """The title case of a name in capitals, token by token with what stands around each."""
     out: list[str] = []
     end = 0
     first = True
@@ -108,6 +115,25 @@ def title_case_name(s: str) -> str:
     out.append(text[end:])
     result = "".join(out)
     return result.replace("Co-Op", "Co-op")  # the only hyphenated word with a lower second half
+
+
+def _simple_words(text: str) -> str | None:
+    """The title case of a name whose space-separated pieces are each a whole word or only
+    punctuation ("BARROW CRICKET CLUB 12", "RIFLE & PISTOL CLUB"), word by word; None for
+    the others (apostrophes, hyphens, brackets, dots inside words), which need the full
+    rules. Most names of a register are simple, and each is new, so this path saves most of
+    a large import's title-casing."""
+    out: list[str] = []
+    first = True
+    for piece in text.split(" "):
+        if piece.isalnum():  # one whole token: [^\W_]+ is what isalnum() accepts
+            out.append(_word(piece, first=first, hyphen_middle=False))
+            first = False
+        elif any(c.isalnum() for c in piece):
+            return None
+        else:
+            out.append(piece)
+    return " ".join(out)
 
 
 @lru_cache(maxsize=16384)
@@ -154,10 +180,10 @@ def _alphanumeric(word: str) -> str:
     """Words mixing letters and digits: 49TH -> 49th, FIT4LIFE -> Fit4Life, U3A -> U3A."""
     if _ORDINAL.fullmatch(word):
         return word.lower()
-    return "".join(
-        p if p.isdigit() else _word(p, first=True, hyphen_middle=False)
-        for p in _PIECES.findall(word)
-    )
+    pieces = _PIECES.findall(word)
+    if len(pieces) == 1:  # a numeral that is not a digit ("Ⅻ"): kept, not split forever
+        return word
+    return "".join(p if p.isdigit() else _word(p, first=True, hyphen_middle=False) for p in pieces)
 
 
 def _is_initialism(word: str, before: str) -> bool:
