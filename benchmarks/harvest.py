@@ -17,7 +17,7 @@ of its own, measured there:
 Prints items, seconds, items/s and peak resident memory for each, and the ratio. Figures only.
 
     .venv/bin/python benchmarks/harvest.py [--items 1000000]
-        [--only openclubs|openclubs-walk|openactive]
+        [--only openclubs|openclubs-walk|openactive] [--check-workers 0] [--no-prefetch]
 """
 
 from __future__ import annotations
@@ -127,7 +127,14 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_openclubs(url: str, total: int) -> dict[str, Any]:
+def cpu_seconds() -> float:
+    """Processor time of this process (all its threads and children, user and system): less
+    sensitive than elapsed time to other work on a shared machine."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def run_openclubs(url: str, total: int, prefetch: bool = True, workers: int = 0) -> dict[str, Any]:
     from openclubs.harvest.runner import HarvestOptions, harvest_feed
     from openclubs.store.base import open_store
 
@@ -141,7 +148,8 @@ def run_openclubs(url: str, total: int) -> dict[str, Any]:
         store = open_store(str(Path(tmp) / "bench.sqlite3"))
         store.migrate()
         start = time.perf_counter()
-        result = harvest_feed(store, url, HarvestOptions(rate_per_second=None), progress=progress)
+        options = HarvestOptions(rate_per_second=None, prefetch=prefetch, check_workers=workers)
+        result = harvest_feed(store, url, options, progress=progress)
         seconds = time.perf_counter() - start
         samples["at the end"] = rss_mb()
         clubs = store.counts().get("updated", 0)
@@ -150,21 +158,24 @@ def run_openclubs(url: str, total: int) -> dict[str, Any]:
         "items": result.counts.items,
         "stored": clubs,
         "seconds": seconds,
+        "cpu": cpu_seconds(),
         "peak_mb": peak_mb(),
+        "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "rss_mb": samples,
     }
 
 
-def run_walk(url: str, total: int) -> dict[str, Any]:
+def run_walk(url: str, total: int, prefetch: bool = True, workers: int = 0) -> dict[str, Any]:
     """openclubs' feed walker alone (fetch, parse and check every page; nothing stored)."""
     from openclubs.harvest.rpde_client import walk_feed
 
     start = time.perf_counter()
-    result = walk_feed(url, on_page=lambda page: None, rate_per_second=None)
-    return {"items": result.items, "seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
+    result = walk_feed(url, on_page=lambda page: None, rate_per_second=None, prefetch=prefetch)
+    seconds = time.perf_counter() - start
+    return {"items": result.items, "seconds": seconds, "cpu": cpu_seconds(), "peak_mb": peak_mb()}
 
 
-def run_openactive(url: str, total: int) -> dict[str, Any]:
+def run_openactive(url: str, total: int, prefetch: bool = True, workers: int = 0) -> dict[str, Any]:
     import openactive
 
     start = time.perf_counter()
@@ -174,6 +185,7 @@ def run_openactive(url: str, total: int) -> dict[str, Any]:
         "items": len(opportunities["items"]),
         "status": opportunities.get("status"),
         "seconds": seconds,
+        "cpu": cpu_seconds(),
         "peak_mb": peak_mb(),
     }
 
@@ -181,10 +193,10 @@ def run_openactive(url: str, total: int) -> dict[str, Any]:
 RUNS = {"openclubs": run_openclubs, "openclubs-walk": run_walk, "openactive": run_openactive}
 
 
-def child(which: str, url: str, total: int) -> dict[str, Any]:
+def child(which: str, url: str, total: int, extra: list[str]) -> dict[str, Any]:
     """Run one harvester in a fresh interpreter (its own peak memory) and read its figures."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", which, "--url", url, "--items", str(total)],
+        [sys.executable, __file__, "--child", which, "--url", url, "--items", str(total), *extra],
         capture_output=True,
         text=True,
         check=False,
@@ -200,11 +212,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--only", choices=RUNS)
+    parser.add_argument(
+        "--check-workers",
+        type=int,
+        default=0,
+        help="openclubs: processes checking prefetched pages (0: all in the harvester)",
+    )
+    parser.add_argument(
+        "--no-prefetch", action="store_true", help="openclubs: fetch each page after the last"
+    )
     parser.add_argument("--child", choices=RUNS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(orjson.dumps(RUNS[args.child](args.url, args.items)).decode())
+        run = RUNS[args.child]
+        print(
+            orjson.dumps(
+                run(args.url, args.items, not args.no_prefetch, args.check_workers)
+            ).decode()
+        )
         return
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -214,12 +240,16 @@ def main() -> None:
     time.sleep(0.5)
     url = f"http://127.0.0.1:{port}/feed"
     print(f"feed: {args.items:,} club items, {PER_PAGE} a page, on {url}")
+    mode = "no prefetch" if args.no_prefetch else "prefetch"
+    print(f"openclubs: {mode}, {args.check_workers} checking worker(s)")
     figures: dict[str, dict[str, Any]] = {}
     try:
         for which in RUNS:
             if args.only and args.only != which:
                 continue
-            figures[which] = found = child(which, url, args.items)
+            extra = ["--check-workers", str(args.check_workers)]
+            extra += ["--no-prefetch"] if args.no_prefetch else []
+            figures[which] = found = child(which, url, args.items, extra)
             if "error" in found:
                 print(f"{which}: failed: {found['error']}")
                 continue
@@ -227,7 +257,8 @@ def main() -> None:
             found["rate"] = rate
             line = (
                 f"{which:>14}: {found['items']:,} items in {found['seconds']:.1f} s = "
-                f"{rate:,.0f} items/s; peak memory {found['peak_mb']:,.0f} MB"
+                f"{rate:,.0f} items/s ({found['cpu'] / found['items'] * 1e6:,.0f} µs of "
+                f"processor per item); peak memory {found['peak_mb']:,.0f} MB"
             )
             if "rss_mb" in found:
                 line += (
@@ -235,6 +266,8 @@ def main() -> None:
                     + ", ".join(f"{k} {v:,.0f} MB" for k, v in found["rss_mb"].items())
                     + f"; {found['stored']:,} clubs stored)"
                 )
+                if args.check_workers and found.get("worker_peak_mb"):
+                    line += f"; checking worker's peak memory {found['worker_peak_mb']:,.0f} MB"
             if found.get("status"):
                 line += f" (status {found['status']})"
             print(line, flush=True)

@@ -3,20 +3,29 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from openclubs.cli.main import cli
+from openclubs.publish import find
 from openclubs.publish.app import create_app
 from openclubs.publish.settings import Settings
+from openclubs.search.engine import Search
 from openclubs.store.base import Store, open_store
+from tests.helpers import serve_app
 from tests.test_search import BASE, GYC, NEAR, load
 from tests.test_search_place import FakePostcodesIo, running_postcodes_io
 
@@ -70,7 +79,7 @@ def test_api_search_by_activity_and_postcode(store: Store, postcodes_io: FakePos
     }
     first = body["items"][0]
     assert first["page"] == f"{BASE}/clubs/judo-1km"
-    assert first["place"]["name"] == "Riverside Dojo" and first["ageRange"] == [5.0, 999.0]
+    assert first["place"]["name"] == "Riverside Dojo" and first["ageRange"] == [5.0, None]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["updated"])
     assert body["next"] is None
     assert (body["total"], body["totalExact"], body["countedWithinKm"]) == (5, True, 10.0)
@@ -80,6 +89,29 @@ def test_api_search_by_activity_and_postcode(store: Store, postcodes_io: FakePos
     assert [i["key"] for i in paged["items"]] == MARTIAL_ARTS_NEAR_SE10[:2]
     following = client.get(paged["next"].removeprefix(BASE)).json()
     assert [i["key"] for i in following["items"]] == MARTIAL_ARTS_NEAR_SE10[2:4]
+
+
+def test_api_pages_on_past_a_capped_count(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When counting stopped at the cap (`totalExact` false), `next` still leads on, and
+    the pages it leads to are those of the uncapped search."""
+    store = open_store(db)
+    try:
+        every = client_for(store, "none").get("/api/clubs", params={"q": "club", "limit": "100"})
+        expected = [i["key"] for i in every.json()["items"]]
+        assert len(expected) > 6
+        monkeypatch.setattr(find, "Search", functools.partial(Search, total_cap=3))
+        client = client_for(store, "none")
+        page = client.get("/api/clubs", params={"q": "club", "limit": "3"}).json()
+        seen = []
+        while True:
+            seen += [i["key"] for i in page["items"]]
+            if page["next"] is None:
+                break
+            assert page["totalExact"] is False and page["total"] >= len(seen)
+            page = client.get(page["next"].removeprefix(BASE)).json()
+        assert seen == expected
+    finally:
+        store.close()
 
 
 def test_api_errors_say_what_is_wrong(client: TestClient, postcodes_io: FakePostcodesIo) -> None:
@@ -105,6 +137,39 @@ def test_api_errors_say_what_is_wrong(client: TestClient, postcodes_io: FakePost
     postcodes_io.down = True
     down = error(503, near="TN4 1LX")
     assert down["problem"] == "unavailable" and "try again later" in down["message"]
+
+
+def test_a_slow_postcode_look_up_does_not_hold_up_other_requests(
+    db: str, postcodes_io: FakePostcodesIo
+) -> None:
+    """While one search waits on the postcode service, the server answers others."""
+    store = open_store(db)
+    postcodes_io.hold = threading.Event()
+    answers: dict[str, Any] = {}
+
+    def search_by_postcode(base: str) -> None:
+        answers["slow"] = httpx.get(f"{base}/api/clubs", params={"near": "TN4 1LX"}, timeout=30)
+
+    try:
+        chosen = {"postcode_lookup": postcodes_io.url, "map_tiles": ""}
+        with serve_app(lambda base: create_app(store, Settings(base_url=base, **chosen))) as base:
+            waiting = threading.Thread(target=search_by_postcode, args=(base,))
+            waiting.start()
+            for _ in range(200):  # until the search is waiting on the postcode service
+                if postcodes_io.paths:
+                    break
+                time.sleep(0.01)
+            assert postcodes_io.paths and "slow" not in answers
+            other = httpx.get(f"{base}/api/activities", params={"q": "judo"}, timeout=5)
+            assert other.status_code == 200 and other.json()["items"][0]["label"] == "Judo"
+            assert "slow" not in answers  # answered while the first was still waiting
+            postcodes_io.hold.set()
+            waiting.join(30)
+        assert answers["slow"].status_code == 200
+        assert answers["slow"].json()["query"]["near"]["label"] == "TN4 1LX"
+    finally:
+        postcodes_io.hold.set()
+        store.close()
 
 
 def test_api_activity_autocomplete(client: TestClient) -> None:
@@ -140,6 +205,20 @@ def test_openapi_describes_the_search(client: TestClient) -> None:
     }
     assert "get" in schema["paths"]["/api/activities"]
     assert "post" in schema["paths"]["/api/clubs"]  # the write API keeps its POST
+    for path in ("/api/clubs", "/api/activities"):
+        operation = schema["paths"][path]["get"]
+        undescribed = [p["name"] for p in operation["parameters"] if not p.get("description")]
+        assert undescribed == [], path
+        # the errors it really sends, in the project's one shape; no 422 it never sends
+        assert "422" not in operation["responses"] and "400" in operation["responses"]
+        error = operation["responses"]["400"]["content"]["application/json"]["schema"]
+        assert error["required"] == ["ok", "error", "errors", "status"]
+    assert "503" in search["responses"]
+    sent = client.get("/api/clubs", params={"near": "Greenwich", "activity": "Karatay"}).json()
+    item = error["properties"]["errors"]["items"]
+    for entry in sent["errors"]:
+        assert set(entry) <= set(item["properties"]) and set(item["required"]) <= set(entry)
+        assert entry.get("problem") in (None, *item["properties"]["problem"]["enum"])
 
 
 def test_find_page_lists_results_without_javascript(client: TestClient) -> None:
@@ -152,7 +231,8 @@ def test_find_page_lists_results_without_javascript(client: TestClient) -> None:
     assert '<a href="/clubs/judo-1km">Riverside Judo Club</a>' in html
     assert "1.0 km away (Riverside Dojo)" in html
     assert '<a href="mailto:sensei@girls-karate.example.org">' in html
-    assert "Judo (3)" in html and "within 5 km (4)" in html
+    assert '>Judo (3<span class="visually-hidden"> clubs</span>)</a>' in html
+    assert '>within 5 km (4<span class="visually-hidden"> clubs</span>)</a>' in html
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+">\d{4}-\d\d-\d\d</time>', html)
     # escaped, everywhere it is shown: the list, the map's data, the place name
     assert "<script>alert(1)" not in html
@@ -177,12 +257,82 @@ def test_find_page_errors_and_nearest_anyway(client: TestClient) -> None:
     wrong = client.get("/find", params={"activity": "Karatay", "near": "SE10 0BW"})
     assert wrong.status_code == 400
     assert 'role="alert"' in wrong.text and 'aria-invalid="true"' in wrong.text
-    assert '<a href="?activity=Karate&amp;near=SE10%200BW&amp;radius=10">Karate</a>' in wrong.text
+    assert '<a href="/find?near=SE10+0BW&amp;activity=Karate">Karate</a>' in wrong.text
+    assert "<title>Error: Find a club" in wrong.text
     far = client.get("/find", params={"activity": "Tennis", "near": "SE10 0BW", "radius": "5"})
     assert "These are the nearest clubs <strong>beyond</strong> that distance." in far.text
     assert "<strong>Beyond your distance:</strong> 12.0 km away" in far.text
     assert client.get("/find").status_code == 200  # the empty form
     assert client.get("/static/find/find.js").status_code == 200
+
+
+def _links(html: str, label: str) -> list[dict[str, list[str]]]:
+    """The query of each link in `html` whose text starts with `label`."""
+    found = re.findall(r'<a href="/find\?([^"]*)">' + re.escape(label), html)
+    return [parse_qs(unescape(query)) for query in found]
+
+
+def test_facet_and_page_links_keep_every_other_filter(client: TestClient) -> None:
+    """A facet narrows the search it is shown on: the age, gender, text and other filters
+    stay, only the activity (or the distance) changes, and paging keeps everything."""
+    asked = {
+        "activity": "Martial Arts",
+        "near": "SE10 0BW",
+        "radius": "25",
+        "age": "10",
+        "gender": ["FemaleOnly", "Unknown"],
+        "accessibility": "Learning impairment",
+    }
+    html = client.get("/find", params=asked).text
+    assert re.findall(r'<li class="result" data-key="([^"]+)">', html) == ["girls-karate-2km"]
+    (karate,) = _links(html, "Karate (1")
+    assert karate == {
+        "activity": ["Karate"],
+        "near": ["SE10 0BW"],
+        "radius": ["25"],
+        "age": ["10"],
+        "gender": ["FemaleOnly", "Unknown"],
+        "accessibility": ["Learning impairment"],
+    }
+    (within_5,) = _links(html, "within 5 km (1")
+    assert within_5 == {**karate, "activity": ["Martial Arts"], "radius": ["5"]}
+    narrowed = client.get("/find?" + urlencode(karate, doseq=True)).text
+    assert re.findall(r'<li class="result" data-key="([^"]+)">', narrowed) == ["girls-karate-2km"]
+    # paging: 20 clubs with a place within 1000 km, 8 a page; every page keeps the search
+    wide = {"near": "SE10 0BW", "radius": "1000", "sort": "name", "limit": "8"}
+    first = client.get("/find", params=wide).text
+    assert len(re.findall(r'<li class="result"', first)) == 8 and "Page 1 of " in first
+    (following,) = re.findall(r'<a href="/find\?([^"]*)" rel="next">', first)
+    assert parse_qs(unescape(following)) == {k: [v] for k, v in {**wide, "page": "2"}.items()}
+    second = client.get("/find?" + unescape(following)).text
+    assert '<ol class="results" start="9">' in second
+    (previous,) = re.findall(r'<a href="/find\?([^"]*)" rel="prev">', second)
+    assert parse_qs(unescape(previous)) == {k: [v] for k, v in {**wide, "page": "1"}.items()}
+
+
+def test_find_page_tells_a_screen_reader_what_happened(client: TestClient) -> None:
+    """The title and the results heading (which the script focuses after a search) say how
+    many clubs were found; "nearest anyway" says so in its heading; the map is described;
+    every error is linked to its field and the field to its message."""
+    one = client.get("/find", params={"activity": "Judo", "near": "se100bw", "age": "10"}).text
+    assert "<title>1 club found – Find a club" in one
+    assert re.search(
+        r'<h2 id="results-heading" tabindex="-1" data-searched>Results: 1 club found', one
+    )
+    assert 'aria-describedby="map-hint"' in one and "The same 1 club as the list above" in one
+    assert '<a class="skip" href="#results">Skip to results</a>' in one
+    headings = re.findall(r"<h([1-6])", one.split("<footer")[0])
+    assert headings[0] == "1" and headings.count("1") == 1 and "2" in headings
+    far = client.get("/find", params={"activity": "Tennis", "near": "SE10 0BW", "radius": "5"})
+    assert ">Nearest clubs: none within 5.0 km</h2>" in far.text
+    assert "<title>No clubs within 5 km; the 1 nearest are shown" in far.text
+    wrong = client.get("/find", params={"near": "SE10 0BW", "radius": "0", "gender": "Both"})
+    assert wrong.status_code == 400
+    assert '<a href="#f-radius">' in wrong.text and '<a href="#f-gender">' in wrong.text
+    assert 'aria-describedby="e-radius"' in wrong.text and 'id="e-radius"' in wrong.text
+    assert '<fieldset id="f-gender" aria-describedby="e-gender">' in wrong.text
+    no_field = client.get("/find", params={"near": "SE10 0BW", "sort": "sideways"}).text
+    assert "sort is one of" in no_field and 'href="#f-sort"' not in no_field
 
 
 def test_find_page_works_without_leaflet(db: str, tmp_path: Path) -> None:

@@ -121,7 +121,11 @@ def test_keyboard_only(browser: Any, site: str) -> None:
     ActionChains(browser).send_keys("SE10").perform()  # a postcode district
     press(Keys.ENTER)
     assert wait_for(lambda: "near=SE10" in browser.current_url)
-    for _ in range(40):
+    # focus moves to the results heading, which says what the search found; Tab goes on
+    # from there (the facets, then the clubs), not from the top of the form
+    assert wait_for(lambda: focused().get_attribute("id") == "results-heading")
+    assert focused().text.startswith("Results: ") and "club" in focused().text
+    for _ in range(12):
         press(Keys.TAB)
         if focused().text == "Riverside Judo Club":
             break
@@ -129,3 +133,10 @@ def test_keyboard_only(browser: Any, site: str) -> None:
     press(Keys.ENTER)
     assert wait_for(lambda: browser.current_url.endswith("/clubs/judo-1km"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Riverside Judo Club"
+    # a search with mistakes: focus goes to the summary, whose links lead to the fields
+    browser.get(site + "/find?activity=Karatay&near=Greenwich")
+    assert wait_for(lambda: focused().get_attribute("id") == "errors")
+    press(Keys.TAB)
+    assert focused().get_attribute("href").endswith("#f-activity")
+    press(Keys.ENTER)
+    assert wait_for(lambda: focused().get_attribute("id") == "f-activity")

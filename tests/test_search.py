@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -313,6 +314,46 @@ def test_the_index_follows_updates_and_deletions(store: Store) -> None:
     assert keys(ask(search, activity="Judo", near=NEAR)) == keys(judo)
 
 
+def test_a_tombstone_pruned_before_the_index_saw_it_leaves_no_stale_entry(store: Store) -> None:
+    """`openclubs db prune` can delete a tombstone the index has not read yet (nobody searched
+    since the deletion); the index must not go on finding the deleted club."""
+    search = load(store)
+    assert "judo-1km" in keys(ask(search, activity="Judo", near=NEAR))
+    search.auto_catch_up = False  # no search between the deletion and the prune
+    store.delete(f"{BASE}/clubs/judo-1km")
+    later = time.time() + 40 * 86400  # past every tombstone's keeping time
+    assert store.prune(days=7, now=later) == 1
+    assert store.get("judo-1km") is None
+    assert "judo-1km" not in keys(ask(search, activity="Judo", near=NEAR))
+    search.auto_catch_up = True
+    judo = ask(search, activity="Judo", near=NEAR)
+    assert keys(judo) == ["two-places", "script-6km"] and judo.total == 2
+    assert "judo-1km" not in keys(ask(search, q="Riverside"))
+    assert store.prune(days=7, now=later) == 0  # nothing left to prune, nothing else touched
+    assert keys(ask(search, activity="Karate", near=NEAR)) == ["girls-karate-2km", "karate-3km"]
+
+
+def test_text_searches_count_up_to_the_cap_and_page_exactly(search: Search) -> None:
+    """A text query matching more clubs than the cap reads them in relevance (or name) order
+    and stops there: the total and facets say "at least", and every page is the page the
+    uncapped search gives."""
+    capped = Search(search.store, total_cap=4)
+    everything = Search(search.store, total_cap=1000)
+    for params in ({"q": "club"}, {"q": "club", "sort": "name"}, {"q": "judo", "age": "10"}):
+        full = ask(everything, **params, limit=50)
+        assert full.total_exact and full.total == len(full.results)
+        first = ask(capped, **params, limit=2)
+        if full.total <= 4:
+            assert first.total_exact and first.total == full.total
+            continue
+        assert (first.total, first.total_exact) == (4, False)
+        assert keys(first) == keys(full)[:2]
+        assert sum(f.count for f in first.activity_facets) >= 4
+        later = ask(capped, **params, limit=3, offset=5)  # beyond the cap: still exact
+        assert keys(later) == keys(full)[5:8]
+        assert later.total == 8 and not later.total_exact
+
+
 def test_bad_parameters_are_all_reported() -> None:
     with pytest.raises(QueryError) as raised:
         parse_query(
@@ -356,6 +397,12 @@ QUERIES: list[dict[str, Any]] = [
     {},
 ]
 
+CAPPED: list[dict[str, Any]] = [  # more than 5 clubs match the first two, 5 the last
+    {"q": "club", "sort": "name", "limit": 3},
+    {"gender": "Unknown", "limit": 4, "offset": 2},
+    {"activity": "Judo", "gender": "Unknown,NoRestriction"},
+]
+
 
 def answer(search: Search, params: dict[str, Any]) -> dict[str, Any]:
     found = ask(search, **params)
@@ -363,6 +410,7 @@ def answer(search: Search, params: dict[str, Any]) -> dict[str, Any]:
         "keys": keys(found),
         "distances": distances(found),
         "total": found.total,
+        "exact": found.total_exact,
         "nearest": found.nearest_anyway,
         "activity": [(f.label, f.count) for f in found.activity_facets],
         "distance": [(f.label, f.count) for f in found.distance_facets],
@@ -379,12 +427,18 @@ def test_sqlite_and_postgresql_give_the_same_answers(tmp_path: Path, postgres_ds
             answers.append([answer(search, q) for q in QUERIES])
             relevance = ask(search, q="judo club")
             answers[-1].append(sorted(keys(relevance)))
+            capped = Search(store, total_cap=5)  # counting stops: the same first five
+            answers[-1].extend(answer(capped, q) for q in CAPPED)
         finally:
             store.close()
     sqlite, postgres = answers
-    for query, one, other in zip([*QUERIES, {"q": "judo club"}], sqlite, postgres, strict=True):
+    asked = [*QUERIES, {"q": "judo club"}, *CAPPED]
+    for query, one, other in zip(asked, sqlite, postgres, strict=True):
         assert one == other, query
     assert sqlite[0]["keys"] and sqlite[3]["total"] > 5
+    capped = sqlite[-len(CAPPED) :]
+    # more than the cap (or the page asked for) match, then exactly the cap: exact
+    assert [(a["total"], a["exact"]) for a in capped] == [(5, False), (6, False), (5, True)]
 
 
 def test_an_empty_query_lists_every_club_by_name(search: Search) -> None:

@@ -28,10 +28,13 @@ class FakePostcodesIo:
     def __init__(self) -> None:
         self.down = False
         self.paths: list[str] = []
+        self.hold: threading.Event | None = None  # when given, answers wait until it is set
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def reply(self, status: int, body: Any) -> None:
+                if fake.hold is not None:
+                    fake.hold.wait(30)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

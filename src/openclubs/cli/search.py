@@ -72,8 +72,8 @@ EXIT_UNAVAILABLE = 3
 @click.option(
     "--reindex",
     is_flag=True,
-    help="Rebuild the search index from the store first (after pruning tombstones the "
-    "index had not seen, or an Activity List refresh).",
+    help="Rebuild the search index from the store first (after an Activity List refresh, "
+    "or to repair the index).",
 )
 @click.option(
     "--base-url",

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from openclubs.harvest.checking import Checked
 from openclubs.harvest.records import (
     Facet,
     classify,
@@ -32,12 +33,13 @@ from openclubs.harvest.records import (
     contribution,
     organiser_record,
 )
-from openclubs.harvest.rpde_client import Page, modified_key
+from openclubs.harvest.rpde_client import ModifiedKey, Page, modified_key
 from openclubs.store.base import HarvestTx, Store
+from openclubs.store.sqlite import _hash as content_hash
 from openclubs.validate.engine import check_record
 
 log = logging.getLogger(__name__)
-_CHUNK = 400
+_CHUNK = 1000  # ids per IN (...) look-up: one query for a page of the usual sizes
 _EXAMPLES = 5
 
 Triple = tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]
@@ -115,11 +117,13 @@ def apply_page(
     *,
     strict: bool = False,
     publisher: dict[str, Any] | None = None,
+    checked: Checked | None = None,
 ) -> PageCounts:
     """Apply `page` of `feed` (its first-page URL) and move the feed's checkpoint to
-    `page.next`, in one transaction."""
+    `page.next`, in one transaction. `checked`: the issues of the page's club records, already
+    found by a worker (`openclubs.harvest.checking`); records without them are checked here."""
     with store.harvest_transaction() as tx:
-        writer = _Writer(tx, feed, strict=strict, publisher=publisher)
+        writer = _Writer(tx, feed, strict=strict, publisher=publisher, checked=checked)
         writer.apply(page.items, page.url)
         writer.finish()
         counts = writer.counts
@@ -185,6 +189,7 @@ class _Prior:
     club_ids: list[str]
     organiser_id: str | None
     facets: list[Facet]
+    key: ModifiedKey  # `modified_key(modified)`, computed once
 
     @staticmethod
     def of(row: Sequence[Any]) -> _Prior:
@@ -195,16 +200,35 @@ class _Prior:
             club_ids=orjson.loads(clubs) if clubs else [],
             organiser_id=organiser_id,
             facets=[(f[0], f[1], f[2]) for f in orjson.loads(facets)] if facets else [],
+            key=modified_key(str(modified)),
         )
+
+
+@dataclass(slots=True)
+class _Made:
+    """What one applied item becomes: its harvest_items row (without the feed), the club
+    records it gives, and (for an opportunity) the facets it gives its organiser."""
+
+    row: tuple[Any, ...]
+    triples: list[Triple]
+    club_ids: list[str]
+    facets: list[Facet]
 
 
 class _Writer:
     """The changes of one page (or purge), gathered in order and written by `finish`."""
 
     def __init__(
-        self, tx: HarvestTx, feed: str, *, strict: bool, publisher: dict[str, Any] | None
+        self,
+        tx: HarvestTx,
+        feed: str,
+        *,
+        strict: bool,
+        publisher: dict[str, Any] | None,
+        checked: Checked | None = None,
     ) -> None:
         self.tx = tx
+        self.checked = checked or {}
         self.feed = feed
         self.strict = strict
         self.publisher = publisher
@@ -215,27 +239,48 @@ class _Writer:
         # (organiser, facet, key) -> [latest value given in this page or None, delta]
         self.facets: dict[tuple[str, str, str], list[Any]] = {}
         self.rows: dict[str, tuple[Any, ...]] = {}
+        # club @id -> (content hash, issues) of the current clubs this page's records may replace
+        self.known: dict[str, tuple[str, Any]] = {}
 
     def apply(self, items: list[dict[str, Any]], page_url: str) -> None:
+        """Apply the page's items in order. Two passes, so that the store is asked once per
+        page (not once per item): the first finds the items newer than what was stored before
+        the page and the club records they give; the second applies them in order (an item id
+        given twice in a page is compared with its earlier copy)."""
         stored = self._stored([str(item["id"]) for item in items])
-        for item in items:
-            self.counts.items += 1
+        todo: list[tuple[int, dict[str, Any], str, ModifiedKey, str, list[dict[str, Any]]]] = []
+        for index, item in enumerate(items):
             item_id = str(item["id"])
             key = modified_key(item["modified"])
             prior = stored.get(item_id)
-            if prior is not None and key <= modified_key(prior.modified):
+            if prior is not None and key <= prior.key:
+                todo.append((index, item, item_id, key, "", []))  # skipped below
+                continue
+            what, records = "", []
+            data = item.get("data")
+            if item["state"] != "deleted" and isinstance(data, dict):
+                what = classify(item)
+                if what == "club":
+                    records = club_records(self.feed, item_id, data)
+            todo.append((index, item, item_id, key, what, records))
+        # records of items seen before may be unchanged (a first harvest asks nothing more)
+        self._known([r["@id"] for _, _, i, _, _, rs in todo if i in stored for r in rs])
+        for index, item, item_id, key, what, records in todo:
+            self.counts.items += 1
+            prior = stored.get(item_id)
+            if prior is not None and key <= prior.key:
                 self.counts.skipped += 1
                 continue
-            made = self._item(item, item_id, page_url)
+            made = self._item(index, item, item_id, page_url, what, records)
             if made is None:  # refused (--strict): what was stored stays
                 continue
-            row, triples = made
             if prior is not None:
                 self.undo(prior)
-            for triple in triples:
+            for triple in made.triples:
                 self.clubs[triple[0]["@id"]] = triple
-            self._do(row)
-            stored[item_id] = _Prior.of(row)
+            self._do(made)
+            row = made.row
+            stored[item_id] = _Prior(row[1], row[2], made.club_ids, row[4], made.facets, key)
             self.counts.applied += 1
 
     def _stored(self, ids: list[str]) -> dict[str, _Prior]:
@@ -252,29 +297,65 @@ class _Writer:
                 found[str(row[0])] = _Prior.of(row)
         return found
 
+    def _known(self, club_ids: list[str]) -> None:
+        """The content hash and issues of the current clubs with these @ids, in one query: a
+        record whose content is what is stored (a feed replayed, or an item re-published
+        unchanged) keeps its stored issues instead of being checked again (its issues depend
+        on its content only)."""
+        unique = list(dict.fromkeys(club_ids))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for club_id, digest, issues in self.tx.query(
+                "SELECT id, content_hash, issues FROM clubs "
+                f"WHERE state = 'updated' AND id IN ({marks})",
+                chunk,
+            ):
+                if digest is not None and issues is not None:
+                    self.known[str(club_id)] = (str(digest), issues)
+
+    def _issues(self, record: dict[str, Any], where: tuple[int, int]) -> list[dict[str, Any]]:
+        """The record's issues (`where`: its item's position in the page, its position in the
+        item): a worker's answer, else those stored when its content is unchanged, else
+        checked here."""
+        answer = self.checked.get(where)
+        if answer is not None and answer[0] == record["@id"]:
+            return answer[1]
+        known = self.known.get(record["@id"])
+        if known is not None and known[0] == content_hash(record):
+            stored = known[1]
+            value = orjson.loads(stored) if isinstance(stored, str | bytes) else stored
+            if isinstance(value, list):
+                return value
+        return [i.to_dict() for i in check_record(record)]
+
     def _item(
-        self, item: dict[str, Any], item_id: str, page_url: str
-    ) -> tuple[tuple[Any, ...], list[Triple]] | None:
-        """The harvest_items row this item becomes and the club records it gives (None:
-        refused)."""
+        self,
+        index: int,
+        item: dict[str, Any],
+        item_id: str,
+        page_url: str,
+        what: str,
+        records: list[dict[str, Any]],
+    ) -> _Made | None:
+        """What this item becomes (None: refused)."""
         modified = modified_text(item["modified"])
         kind = str(item.get("kind", ""))
         if item["state"] == "deleted":
             self.counts.deletes += 1
-            return (item_id, "deleted", modified, None, None, None, kind), []
+            return _Made((item_id, "deleted", modified, None, None, None, kind), [], [], [])
         data = item.get("data")
         if not isinstance(data, dict):
             self.counts.invalid += 1
             log.warning("%s: item %s is updated but has no `data` object", page_url, item_id)
-            return (item_id, "updated", modified, None, None, None, kind), []
-        what = classify(item)
+            return _Made((item_id, "updated", modified, None, None, None, kind), [], [], [])
         if what == "club":
             provenance = {
                 "harvest": {"feed": self.feed, "page": page_url, "item": item_id, "kind": kind}
             }
             triples: list[Triple] = []
-            for record in club_records(self.feed, item_id, data):
-                issues = [i.to_dict() for i in check_record(record)]
+            for position, record in enumerate(records):
+                issues = self._issues(record, (index, position))
                 if any(i["severity"] == "failure" for i in issues):
                     if self.strict:
                         self.counts.refused += 1
@@ -287,25 +368,30 @@ class _Writer:
                         return None
                     self.counts.invalid += 1
                 triples.append((record, provenance, issues))
-            ids = orjson.dumps([t[0]["@id"] for t in triples]).decode()
-            return (item_id, "updated", modified, ids, None, None, kind), triples
+            club_ids = [t[0]["@id"] for t in triples]
+            ids = orjson.dumps(club_ids).decode()
+            return _Made(
+                (item_id, "updated", modified, ids, None, None, kind), triples, club_ids, []
+            )
         if what == "opportunity":
             given = contribution(self.feed, data, self.publisher)
             if given is None:
                 self.counts.ignored += 1
-                return (item_id, "updated", modified, None, None, None, kind), []
+                return _Made((item_id, "updated", modified, None, None, None, kind), [], [], [])
             self.org_base[given.organiser_id] = given.organiser
             facets = orjson.dumps([list(f) for f in given.facets]).decode()
-            return (item_id, "updated", modified, None, given.organiser_id, facets, kind), []
+            row = (item_id, "updated", modified, None, given.organiser_id, facets, kind)
+            return _Made(row, [], [], given.facets)
         self.counts.ignored += 1
-        return (item_id, "updated", modified, None, None, None, kind), []
+        return _Made((item_id, "updated", modified, None, None, None, kind), [], [], [])
 
-    def _do(self, row: tuple[Any, ...]) -> None:
-        item_id, organiser_id, facets = row[0], row[4], row[5]
+    def _do(self, made: _Made) -> None:
+        row = made.row
+        item_id, organiser_id = row[0], row[4]
         self.rows[item_id] = row
         if organiser_id is not None:
             self.org_items[organiser_id] = self.org_items.get(organiser_id, 0) + 1
-            for facet, key, value in orjson.loads(facets):
+            for facet, key, value in made.facets:
                 entry = self.facets.setdefault((organiser_id, facet, key), [None, 0])
                 entry[0] = value
                 entry[1] += 1

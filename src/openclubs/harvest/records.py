@@ -53,6 +53,9 @@ def type_of(value: dict[str, Any]) -> str | None:
 def classify(item: dict[str, Any]) -> str:
     """ "club", "opportunity" or "other", from the item's `kind` and its data's `@type`."""
     data = item.get("data")
+    kind = item.get("kind")
+    if isinstance(kind, str) and kind in CLUB_TYPES:  # the usual case, decided at once
+        return "club"
     names = {str(item.get("kind", ""))}
     if isinstance(data, dict):
         names.add(type_of(data) or "")
@@ -84,17 +87,19 @@ def club_records(feed_url: str, item_id: str, data: dict[str, Any]) -> list[dict
         for index, entry in enumerate(entries):
             record = dict(entry)
             record.setdefault("@context", data.get("@context", CONTEXT))
-            fallback = item_url(feed_url, item_id) + (f"&organizer={index}" if index else "")
-            records.append(_with_id(record, fallback))
+            suffix = f"&organizer={index}" if index else ""
+            records.append(_with_id(record, feed_url, item_id, suffix))
         return records
     record = dict(data)
     record.setdefault("@context", CONTEXT)
-    return [_with_id(record, item_url(feed_url, item_id))]
+    return [_with_id(record, feed_url, item_id, "")]
 
 
-def _with_id(record: dict[str, Any], fallback: str) -> dict[str, Any]:
+def _with_id(record: dict[str, Any], feed_url: str, item_id: str, suffix: str) -> dict[str, Any]:
+    """The record with an absolute `@id`: its own, else its `id`, else one made from the feed
+    and item (made only when needed: most records have their own)."""
     if not _absolute(record.get("@id")):
-        record["@id"] = _absolute(record.get("id")) or fallback
+        record["@id"] = _absolute(record.get("id")) or item_url(feed_url, item_id) + suffix
     return record
 
 

@@ -49,6 +49,7 @@ RATE_PER_SECOND = 5.0
 RECENT_URLS = 64
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 REQUIRED_ITEM_FIELDS = ("state", "kind", "id", "modified")
+_STATES = ("updated", "deleted")
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
 
 Sleep = Callable[[float], None]
@@ -201,11 +202,23 @@ def walk_feed(
     read_timeout: float = 30.0,
     max_page_bytes: int = MAX_PAGE_BYTES,
     rng: random.Random | None = None,
+    prefetch: bool = False,
+    on_body: Callable[[str, bytes], None] | None = None,
 ) -> WalkResult:
     """Walk the RPDE feed starting at `url` (the first page, or a saved checkpoint), calling
     `on_page` for every page in order. Stops at the end of the feed when `stop_at_end`;
     otherwise polls the last page every `end_poll_wait` seconds (until `max_pages` pages have
-    been read, if given). Raises FeedGone, FeedInvalid or FeedError."""
+    been read, if given). Raises FeedGone, FeedInvalid or FeedError.
+
+    With `prefetch`, the next page (the current page's `next`, as published) is requested and
+    parsed in a background thread while `on_page` handles the current one, so that the
+    network and the publisher's server work while the consumer does. Pages still reach
+    `on_page` one at a time and in order, at most two pages are held, and a page that fails is
+    retried (or reported) exactly as without prefetching, once `on_page` has returned for the
+    page before it. A consumer that saves its checkpoint in `on_page` therefore never saves a
+    page it has not handled. `on_body` is called in the prefetch thread with each prefetched
+    page's URL and body, once the page has been read as valid, to start work on it early
+    (`openclubs.harvest.checking`)."""
     rand = rng or random.Random()
     limiter = rate_limiter or HostRateLimiter(rate_per_second)
     result = WalkResult(next_url=url)
@@ -220,28 +233,78 @@ def walk_feed(
     last_key: ModifiedKey | None = None
     current = url
     recent: deque[str] = deque(maxlen=RECENT_URLS)  # to catch `next` going back to a page
-    try:
-        while max_pages is None or result.pages < max_pages:
-            body, status = _get_with_retries(
+    ahead: _Prefetch | None = None
+
+    def fetch(target: str, first: _Retry | None = None) -> tuple[tuple[bytes, str], int]:
+        return _get_with_retries(
+            http,
+            target,
+            headers=headers,
+            sleep=sleep,
+            limiter=limiter,
+            rand=rand,
+            result=result,
+            retry_wait=retry_wait,
+            max_retries=max_retries,
+            max_forbidden_retries=max_forbidden_retries,
+            forbidden_wait=forbidden_wait,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            max_page_bytes=max_page_bytes,
+            first=first,
+        )
+
+    def fetch_once(target: str, after: ModifiedKey | None, cancel: threading.Event) -> Any:
+        """One attempt, in the background: the parsed page, or the `_Retry` to handle."""
+
+        def wait(seconds: float) -> None:
+            if cancel.wait(seconds):
+                raise _Cancelled
+
+        limiter.wait(target, wait)
+        try:
+            fetched, status = _get_once(
                 http,
-                current,
+                target,
                 headers=headers,
-                sleep=sleep,
-                limiter=limiter,
                 rand=rand,
-                result=result,
                 retry_wait=retry_wait,
-                max_retries=max_retries,
-                max_forbidden_retries=max_forbidden_retries,
                 forbidden_wait=forbidden_wait,
-                backoff_base=backoff_base,
-                backoff_max=backoff_max,
+                backoff=min(backoff_max, backoff_base),
                 max_page_bytes=max_page_bytes,
             )
-            page, last_key = _parse_page(current, body, status, last_key)
+        except _Retry as retry:
+            return retry
+        if cancel.is_set():
+            raise _Cancelled
+        parsed = _parse_page(target, fetched, status, after)
+        if on_body is not None:
+            on_body(target, fetched[0])
+        return parsed
+
+    try:
+        while max_pages is None or result.pages < max_pages:
+            got: tuple[Page, ModifiedKey | None] | _Retry | None = None
+            if ahead is not None:  # the page asked for ahead (always `current`)
+                if ahead.url == current:
+                    got = ahead.take()
+                else:
+                    ahead.cancel()
+                ahead = None
+            if isinstance(got, tuple):
+                page, last_key = got
+            else:
+                body, status = fetch(current, got)
+                page, last_key = _parse_page(current, body, status, last_key)
             if page.next != page.url and page.next in recent:
                 raise FeedInvalid(current, f"`next` goes back to a page already read ({page.next})")
             recent.append(page.url)
+            if (
+                prefetch
+                and not page.is_last
+                and (max_pages is None or result.pages + 1 < max_pages)
+            ):
+                ahead = _Prefetch(page.next, last_key, fetch_once)
             on_page(page)
             result.pages += 1
             result.items += len(page.items)
@@ -255,9 +318,55 @@ def walk_feed(
                 result.reached_end = False
             current = page.next
     finally:
+        if ahead is not None:
+            ahead.cancel()
         if owned:
             http.close()
     return result
+
+
+class _Cancelled(Exception):
+    """Internal: a prefetch was cancelled (the walk ended) before its request was sent."""
+
+
+class _Prefetch:
+    """The next page, fetched (one attempt) and parsed in a daemon thread. `take` waits for it
+    and returns the parsed page with its last `modified` key, or the `_Retry` the attempt
+    asked for (the walk then retries in the foreground, counting this attempt), or raises what
+    the attempt raised (FeedGone, FeedInvalid, FeedError...), in the walk's own thread."""
+
+    def __init__(
+        self,
+        url: str,
+        after: ModifiedKey | None,
+        fetch_once: Callable[[str, ModifiedKey | None, threading.Event], Any],
+    ) -> None:
+        self.url = url
+        self._cancel = threading.Event()
+        self._outcome: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._outcome = fetch_once(url, after, self._cancel)
+            except BaseException as err:  # handed to the walk's thread by `take`
+                self._error = err
+
+        self._thread = threading.Thread(target=run, name="rpde-prefetch", daemon=True)
+        self._thread.start()
+
+    def take(self) -> tuple[Page, ModifiedKey | None] | _Retry:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        outcome: tuple[Page, ModifiedKey | None] | _Retry = self._outcome
+        return outcome
+
+    def cancel(self, timeout: float = 2.0) -> None:
+        """Stop waiting for the page: a request not yet sent is not sent; one in flight ends
+        within `timeout` or is left to its daemon thread (its answer is never used)."""
+        self._cancel.set()
+        self._thread.join(timeout)
 
 
 def _get_with_retries(
@@ -276,41 +385,46 @@ def _get_with_retries(
     backoff_base: float,
     backoff_max: float,
     max_page_bytes: int,
+    first: _Retry | None = None,
 ) -> tuple[tuple[bytes, str], int]:
+    """GET `url`, retrying as the module says. `first`: a first attempt already made (by a
+    prefetch) that asked for a retry."""
     failures = 0
     forbidden = 0
+    failed = first
     while True:
-        limiter.wait(url, sleep)
-        try:
-            return _get_once(
-                http,
-                url,
-                headers=headers,
-                rand=rand,
-                retry_wait=retry_wait,
-                forbidden_wait=forbidden_wait,
-                backoff=min(backoff_max, backoff_base * 2**failures),
-                max_page_bytes=max_page_bytes,
-            )
-        except _Retry as retry:
-            if retry.kind == "forbidden":
-                forbidden += 1
-                if forbidden > max_forbidden_retries:
-                    raise FeedError(
-                        url,
-                        f"{retry.reason}, still after {max_forbidden_retries} retries",
-                        status=403,
-                    ) from None
-            else:
-                failures += 1
-                if failures > max_retries:
-                    raise FeedError(
-                        url, f"{retry.reason}, still after {max_retries} retries"
-                    ) from None
-            log.warning("%s: %s; retrying in %.1f s", url, retry.reason, retry.wait)
-            result.retries += 1
-            result.waits.append(retry.wait)
-            sleep(retry.wait)
+        if failed is None:
+            limiter.wait(url, sleep)
+            try:
+                return _get_once(
+                    http,
+                    url,
+                    headers=headers,
+                    rand=rand,
+                    retry_wait=retry_wait,
+                    forbidden_wait=forbidden_wait,
+                    backoff=min(backoff_max, backoff_base * 2**failures),
+                    max_page_bytes=max_page_bytes,
+                )
+            except _Retry as err:
+                failed = err
+        retry, failed = failed, None
+        if retry.kind == "forbidden":
+            forbidden += 1
+            if forbidden > max_forbidden_retries:
+                raise FeedError(
+                    url,
+                    f"{retry.reason}, still after {max_forbidden_retries} retries",
+                    status=403,
+                ) from None
+        else:
+            failures += 1
+            if failures > max_retries:
+                raise FeedError(url, f"{retry.reason}, still after {max_retries} retries") from None
+        log.warning("%s: %s; retrying in %.1f s", url, retry.reason, retry.wait)
+        result.retries += 1
+        result.waits.append(retry.wait)
+        sleep(retry.wait)
 
 
 def _get_once(
@@ -372,15 +486,11 @@ def _parse_page(
     body, content_type = fetched
     media = content_type.split(";", 1)[0].strip().lower() or "no content type"
     try:
-        data = orjson.loads(body)
+        data = load_json(body)
     except orjson.JSONDecodeError as err:
         if "html" in media or body.lstrip()[:1] == b"<":
             raise FeedInvalid(url, f"not JSON ({media}): an HTML page, not an RPDE page") from None
         raise FeedInvalid(url, f"not JSON ({media}): {err}") from None
-    if isinstance(data, dict) and _has_float_modified(data):
-        data = json.loads(
-            body
-        )  # orjson reads integers beyond 64 bits as floats: re-read losslessly
     if not isinstance(data, dict):
         raise FeedInvalid(
             url, f"not an RPDE page: the JSON is a {type(data).__name__}, not an object"
@@ -396,24 +506,27 @@ def _parse_page(
         next_url = urljoin(url, raw_next)
         log.warning("%s: `next` is relative (%s); RPDE requires an absolute URL", url, raw_next)
     for index, item in enumerate(items):
-        where = f"item {index + 1}"
-        if not isinstance(item, dict):
-            raise FeedInvalid(url, f"{where} is not a JSON object")
-        missing = [name for name in REQUIRED_ITEM_FIELDS if name not in item]
-        if missing:
-            raise FeedInvalid(url, f"{where} lacks {', '.join(missing)}")
-        if item["state"] not in ("updated", "deleted"):
-            raise FeedInvalid(url, f"{where} has state {item['state']!r} (updated or deleted)")
-        if not isinstance(item["id"], str | int) or isinstance(item["id"], bool):
-            raise FeedInvalid(url, f"{where} has an `id` that is not a string or integer")
-        try:
-            key = modified_key(item["modified"])
-        except ValueError as err:
-            raise FeedInvalid(url, f"{where}: {err}") from None
+        # the usual item passes one cheap test; anything else gets the full, located checks
+        if not (
+            type(item) is dict
+            and "kind" in item
+            and "modified" in item
+            and item.get("state") in _STATES
+            and type(item.get("id")) in (str, int)
+        ):
+            _check_item(url, index, item)
+        modified = item["modified"]
+        if type(modified) is int:
+            key: ModifiedKey = (0, modified, "")
+        else:
+            try:
+                key = modified_key(modified)
+            except ValueError as err:
+                raise FeedInvalid(url, f"item {index + 1}: {err}") from None
         if last_key is not None and key < last_key:
             raise FeedInvalid(
                 url,
-                f"{where} goes backwards: modified {item['modified']!r} comes after "
+                f"item {index + 1} goes backwards: modified {modified!r} comes after "
                 f"{_show(last_key)} (a `next` that goes back, or items out of order)",
             )
         last_key = key
@@ -432,6 +545,29 @@ def _parse_page(
         license=license_ if isinstance(license_, str) else None,
     )
     return page, last_key
+
+
+def _check_item(url: str, index: int, item: Any) -> None:
+    """Raise FeedInvalid naming what is wrong with the page's item at `index`."""
+    where = f"item {index + 1}"
+    if not isinstance(item, dict):
+        raise FeedInvalid(url, f"{where} is not a JSON object")
+    missing = [name for name in REQUIRED_ITEM_FIELDS if name not in item]
+    if missing:
+        raise FeedInvalid(url, f"{where} lacks {', '.join(missing)}")
+    if item["state"] not in _STATES:
+        raise FeedInvalid(url, f"{where} has state {item['state']!r} (updated or deleted)")
+    if not isinstance(item["id"], str | int) or isinstance(item["id"], bool):
+        raise FeedInvalid(url, f"{where} has an `id` that is not a string or integer")
+
+
+def load_json(body: bytes) -> Any:
+    """A page's JSON as the walker reads it (raises orjson.JSONDecodeError)."""
+    data = orjson.loads(body)
+    if isinstance(data, dict) and _has_float_modified(data):
+        # orjson reads integers beyond 64 bits as floats: re-read losslessly
+        data = json.loads(body)
+    return data
 
 
 def _has_float_modified(data: dict[str, Any]) -> bool:

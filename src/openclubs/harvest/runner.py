@@ -28,6 +28,7 @@ from openclubs.harvest.apply import (
     record_error,
     register_feed,
 )
+from openclubs.harvest.checking import PageChecker
 from openclubs.harvest.rpde_client import (
     BACKOFF_MAX,
     END_POLL_WAIT,
@@ -63,6 +64,10 @@ class HarvestOptions:
     error_wait: float = 60.0
     error_wait_max: float = 3600.0
     max_pages: int | None = None
+    prefetch: bool = True  # fetch and parse the next page while the current one is written
+    # processes checking big prefetched pages; 0 (checked in the harvester): on 2 shared cores
+    # a worker cost more processor time than it saved (benchmarks/harvest.py --check-workers)
+    check_workers: int = 0
 
 
 @dataclass(slots=True)
@@ -98,9 +103,17 @@ def harvest_feed(
     result = FeedResult(url, "stopped")
     start, _ = register_feed(store, url)
     publisher = feed_publisher(store, url)
+    checker = PageChecker(url, workers=options.check_workers if options.prefetch else 0)
 
     def on_page(page: Page) -> None:
-        counts = apply_page(store, url, page, strict=options.strict, publisher=publisher)
+        counts = apply_page(
+            store,
+            url,
+            page,
+            strict=options.strict,
+            publisher=publisher,
+            checked=checker.take(page.url),
+        )
         result.pages += 1
         result.counts.add(counts)
         log.info(
@@ -119,6 +132,26 @@ def harvest_feed(
             progress(url, result.pages, result.counts.items)
         if stop.is_set():  # asked to stop: after this page, which is committed
             raise Stopped
+
+    try:
+        return _walk(store, url, start, options, on_page, checker, stop, limiter, rand, result)
+    finally:
+        checker.close()
+
+
+def _walk(
+    store: Store,
+    url: str,
+    start: str,
+    options: HarvestOptions,
+    on_page: Callable[[Page], None],
+    checker: PageChecker,
+    stop: threading.Event,
+    limiter: HostRateLimiter,
+    rand: random.Random,
+    result: FeedResult,
+) -> FeedResult:
+    """Walk from `start` until caught up, stopped, gone or (without `follow`) failed."""
 
     def sleep(seconds: float) -> None:
         if stop.wait(seconds):
@@ -143,6 +176,8 @@ def harvest_feed(
                 read_timeout=options.read_timeout,
                 max_pages=options.max_pages,
                 rng=rand,
+                prefetch=options.prefetch,
+                on_body=checker.submit,
             )
             result.status = "caught-up"
             return result

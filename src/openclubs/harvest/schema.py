@@ -5,7 +5,8 @@
 - ``harvest_items``: per feed and RPDE item id, the item's state and its source ``modified``
   (text; compared as big integers or strings in Python): deleted items stay as tombstones, so an
   older update cannot bring a record back. ``club_id`` is the club record the item made;
-  ``organiser_id`` and ``facets`` what an opportunity item gave its organiser.
+  ``organiser_id`` and ``facets`` what an opportunity item gave its organiser. (SQLite: a
+  WITHOUT ROWID table since migration 2, one B-tree per row written.)
 - ``harvest_organisers`` and ``harvest_facets``: organisers derived from opportunities, and the
   activities and places gathered from all their items, counted, so one item's change is applied
   without re-reading every other item.
@@ -152,4 +153,38 @@ _POSTGRES_1 = (
     """,
 )
 
-PART = SchemaPart(name="harvest", sqlite=(_SQLITE_1,), postgres=(_POSTGRES_1,))
+# 2: less to write per harvested item (measured: about 8 µs of 130 per club item, on SQLite).
+# `harvest_items` becomes one B-tree on its key (SQLite WITHOUT ROWID: its rows are small), the
+# unused index on `club_id` goes, and the organiser index holds only opportunity items.
+_SQLITE_2 = (
+    """
+    CREATE TABLE harvest_items_2 (
+        feed TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        kind TEXT,
+        state TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        club_id TEXT,
+        organiser_id TEXT,
+        facets TEXT,
+        PRIMARY KEY (feed, item_id)
+    ) WITHOUT ROWID
+    """,
+    "INSERT INTO harvest_items_2 (feed, item_id, kind, state, modified, club_id, organiser_id, "
+    "facets) SELECT feed, item_id, kind, state, modified, club_id, organiser_id, facets "
+    "FROM harvest_items",
+    "DROP TABLE harvest_items",
+    "ALTER TABLE harvest_items_2 RENAME TO harvest_items",
+    "CREATE INDEX harvest_items_organiser ON harvest_items (organiser_id, feed, item_id) "
+    "WHERE organiser_id IS NOT NULL",
+)
+_POSTGRES_2 = (
+    "DROP INDEX harvest_items_club",
+    "DROP INDEX harvest_items_organiser",
+    "CREATE INDEX harvest_items_organiser ON harvest_items (organiser_id, feed, item_id) "
+    "WHERE organiser_id IS NOT NULL",
+)
+
+PART = SchemaPart(
+    name="harvest", sqlite=(_SQLITE_1, _SQLITE_2), postgres=(_POSTGRES_1, _POSTGRES_2)
+)

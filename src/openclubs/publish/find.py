@@ -19,6 +19,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from openclubs.publish.rpde import error_body
 from openclubs.publish.settings import Settings
@@ -29,6 +30,7 @@ from openclubs.search.place import Locator, make_locator
 from openclubs.search.query import (
     DEFAULT_LIMIT,
     DEFAULT_RADIUS_KM,
+    MAX_LIMIT,
     QueryError,
     SearchQuery,
     parse_query,
@@ -41,6 +43,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 REPO_WEB = Path(__file__).resolve().parents[3] / "web"
 LEAFLET_PATH = "/static/vendor/leaflet"
 RADII_KM = (1, 2, 5, 10, 25, 50, 100)
+# The parameters with a field (id "f-NAME") on the form, which an error summary links to.
+FIELDS = frozenset(
+    {"activity", "q", "near", "radius", "age", "gender", "accessibility", "amenity", "memberOf"}
+)
 AMENITIES = ("Changing Facilities", "Showers", "Toilets", "Parking", "Lockers", "Bike Shed")
 QUERY_PARAMETERS = (
     "activity",
@@ -56,6 +62,76 @@ QUERY_PARAMETERS = (
     "limit",
     "offset",
 )
+
+
+# The project's one JSON error shape (openclubs.publish.rpde.error_body), as OpenAPI shows it.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ok", "error", "errors", "status"],
+    "properties": {
+        "ok": {"const": False},
+        "error": {"type": "string", "description": "The first problem, in words."},
+        "status": {"type": "integer", "description": "The HTTP status again."},
+        "errors": {
+            "type": "array",
+            "description": "One entry per bad parameter.",
+            "items": {
+                "type": "object",
+                "required": ["parameter", "value", "message"],
+                "properties": {
+                    "parameter": {"type": "string"},
+                    "value": {"type": "string", "description": "The value as it was sent."},
+                    "message": {"type": "string", "description": "What is wrong, and what to do."},
+                    "problem": {
+                        "enum": ["not_a_place", "not_found", "unavailable"],
+                        "description": "For `near`: not a postcode, a postcode nobody can "
+                        "place, or the postcode service could not be asked.",
+                    },
+                    "suggestions": {
+                        "type": "array",
+                        "description": "For an unknown `activity`: close Activity List concepts.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "label": {"type": "string"},
+                                "matched": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+
+
+CLUBS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The clubs found: `items` (a page, nearest or most relevant first), "
+        "`total` (with `totalExact` false it is a lower bound: counting stops after 200 "
+        "clubs, and for a place search `countedWithinKm` says the circle counted), "
+        "`nearestAnyway`, `facets` (`activity`, `distance`), `query` (the search as "
+        "understood) and `next` (the next page's URL, or null).",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: _error_response("Bad parameters, every one listed in `errors`."),
+    503: _error_response("The postcode service could not be asked; try again later."),
+    "default": _error_response("Any other error, in the same shape."),
+}
+ACTIVITIES_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "`items`: {id, label, matched} for each concept, best first; "
+        "`matched` is the label or synonym that matched what was typed.",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: _error_response("A bad `limit`."),
+    "default": _error_response("Any other error, in the same shape."),
+}
 
 
 def leaflet_dir(settings: Settings) -> Path | None:
@@ -117,7 +193,9 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
         app.mount(LEAFLET_PATH, StaticFiles(directory=leaflet), name="leaflet")
     app.mount("/static/find", StaticFiles(directory=STATIC), name="find-static")
 
-    @app.get("/api/clubs", response_class=Response, summary="Search clubs")
+    @app.get(
+        "/api/clubs", response_class=Response, summary="Search clubs", responses=CLUBS_RESPONSES
+    )
     async def api_clubs(
         activity: Annotated[
             str | None,
@@ -166,7 +244,11 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
         ] = None,
         member_of: Annotated[
             str | None,
-            Query(alias="memberOf", description="A governing body's name or id."),
+            Query(
+                alias="memberOf",
+                description="A governing body's name or id: clubs that say they are a member "
+                "of it (case and spacing ignored).",
+            ),
         ] = None,
         sort: Annotated[
             str | None,
@@ -175,8 +257,13 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
                 "alone) or name."
             ),
         ] = None,
-        limit: Annotated[str | None, Query(description="Results per page, 1-100.")] = None,
-        offset: Annotated[str | None, Query(description="Results to skip.")] = None,
+        limit: Annotated[
+            str | None, Query(description="Results per page, 1-100 (default 20).")
+        ] = None,
+        offset: Annotated[
+            str | None,
+            Query(description="Results to skip, for paging (default 0); `next` has it set."),
+        ] = None,
     ) -> Response:
         """Search clubs by activity, place and suitability. Results carry their distance
         (to the nearest of a club's places); when nothing is within the radius, the nearest
@@ -198,7 +285,9 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
         }
         params = _params(given)
         try:
-            query = parse_query(params, locator)
+            # in a worker thread: a postcode look-up waits on the network, and must not
+            # hold up every other request the server is answering meanwhile
+            query = await run_in_threadpool(parse_query, params, locator)
         except QueryError as error:
             return _json(error_body(error.status, error.message, error.errors), error.status)
         found = search.search(query)
@@ -206,12 +295,17 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
         following = query.offset + query.limit
         body["next"] = (
             f"{base}/api/clubs?{_encode(params, offset=following)}"
-            if following < found.total
+            if following < found.total or (not found.total_exact and found.results)
             else None
         )
         return _json(body)
 
-    @app.get("/api/activities", response_class=Response, summary="Activity autocomplete")
+    @app.get(
+        "/api/activities",
+        response_class=Response,
+        summary="Activity autocomplete",
+        responses=ACTIVITIES_RESPONSES,
+    )
     async def api_activities(
         q: Annotated[str, Query(description="What has been typed so far.")] = "",
         limit: Annotated[str, Query(description="At most this many (1-50).")] = "10",
@@ -230,15 +324,19 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
             name: raw.getlist(name) for name in QUERY_PARAMETERS if raw.getlist(name)
         }
         page = _page_number(raw.get("page", ""))
-        params["limit"] = [str(DEFAULT_LIMIT)]
-        params["offset"] = [str((page - 1) * DEFAULT_LIMIT)]
-        asked = any(raw.get(n, "").strip() for n in QUERY_PARAMETERS if n not in ("sort",))
+        size = _page_size(raw.get("limit", ""))
+        params["limit"] = [str(size)]
+        params["offset"] = [str((page - 1) * size)]
+        asked = any(
+            raw.get(n, "").strip() for n in QUERY_PARAMETERS if n not in ("sort", "limit", "offset")
+        )
         found: SearchResult | None = None
         errors: list[dict[str, Any]] = []
         status = 200
         if asked:
             try:
-                found = search.search(parse_query(params, locator))
+                query = await run_in_threadpool(parse_query, params, locator)
+                found = search.search(query)
             except QueryError as error:
                 errors, status = error.errors, error.status
         html = render(
@@ -250,6 +348,10 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
             results=_results(found, base) if found else [],
             markers=_data_json(_markers(found, base) if found else []),
             pages=_pages(found, raw, page) if found else {},
+            facet_links=_facet_links(found, raw) if found else {},
+            count_text=_count_text(found) if found else "",
+            fields=FIELDS,
+            suggestion_links=_suggestion_links(errors, raw),
             radii=RADII_KM,
             genders=[(g, GENDER_TEXT[g]) for g in GENDERS],
             access_options=[c.pref_label for c in accessibility_support()],
@@ -284,6 +386,12 @@ def _encode(params: dict[str, list[str]], **override: Any) -> str:
     pairs = [(k, v) for k, values in params.items() if k not in override for v in values]
     pairs += [(k, str(v)) for k, v in override.items()]
     return urlencode(pairs)
+
+
+def _page_size(text: str) -> int:
+    """Clubs a page of /find shows: `limit` when it is a whole number from 1 to 100 (the
+    API's bounds), else the default."""
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_LIMIT else DEFAULT_LIMIT
 
 
 def _page_number(text: str) -> int:
@@ -364,9 +472,45 @@ def _markers(found: SearchResult, base: str) -> list[dict[str, Any]]:
     return markers
 
 
+def _count_text(found: SearchResult) -> str:
+    """ "1 club found", "at least 200 clubs found": the page's title and results heading, so
+    that a screen reader announces the outcome when focus moves to it after a search."""
+    if found.nearest_anyway:
+        return f"No clubs within {found.query.radius_km:g} km; the {found.total} nearest are shown"
+    plural = "" if found.total == 1 else "s"
+    lower = "" if found.total_exact else "At least "
+    return f"{lower}{found.total} club{plural} found"
+
+
+def _narrowed(raw: Any, name: str, value: str) -> str:
+    """A /find link with every filter of this search kept and `name` set to `value`, from
+    the first page (a narrower search has fewer pages)."""
+    skip = {name, "offset"}
+    keep = [(k, v) for k, v in raw.multi_items() if k in QUERY_PARAMETERS and k not in skip]
+    return "/find?" + urlencode([*keep, (name, value)])
+
+
+def _facet_links(found: SearchResult, raw: Any) -> dict[str, dict[str, str]]:
+    """For each facet, the link that narrows this search to it: the activity or the
+    distance changes, and the age, gender, accessibility and other filters stay."""
+    return {
+        "activity": {f.value: _narrowed(raw, "activity", f.label) for f in found.activity_facets},
+        "distance": {f.value: _narrowed(raw, "radius", f.value) for f in found.distance_facets},
+    }
+
+
+def _suggestion_links(errors: list[dict[str, Any]], raw: Any) -> dict[str, str]:
+    """For an unknown activity's suggestions, the same search with the suggestion instead."""
+    return {
+        s["id"]: _narrowed(raw, "activity", s["label"])
+        for error in errors
+        for s in error.get("suggestions", ())
+    }
+
+
 def _pages(found: SearchResult, raw: Any, page: int) -> dict[str, str | None]:
-    keep = [(k, v) for k, v in raw.multi_items() if k in QUERY_PARAMETERS]
-    last = max(1, -(-found.total // DEFAULT_LIMIT))
+    keep = [(k, v) for k, v in raw.multi_items() if k in QUERY_PARAMETERS and k != "offset"]
+    last = max(1, -(-found.total // found.query.limit))
     more = not found.total_exact  # a lower bound: there are more pages than counted
 
     def link(number: int) -> str:

@@ -8,8 +8,10 @@ reading `modified > checkpoint` never misses a change; a tombstone removes the c
 entries. `catch_up()` runs before each query: when nothing changed it costs one indexed
 one-row read.
 
-(A tombstone pruned before the indexer saw it would leave a stale entry; `rebuild()`
-clears the index so the next catch-up reads every club again.)
+A tombstone pruned before the indexer saw it cannot leave a stale entry: the store's
+`prune` removes the index entries of the clubs it deletes, in its own transaction
+(sqlite_index.forget, postgres_index.forget). `rebuild()` clears the index so the next
+catch-up reads every club again (after an Activity List refresh).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from openclubs.vocab import activity_list
 
 DISTANCE_BANDS_KM = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
 NEAREST_ANYWAY = 5  # how many clubs beyond the radius to show when none are within it
-TOTAL_CAP = 200  # a search by place counts exactly up to this many clubs (see _near_first)
+TOTAL_CAP = 200  # a search counts exactly up to this many clubs (see _near_first, _capped)
 RADIUS_STEPS = 4  # the first circle read has 1/2**RADIUS_STEPS of the radius
 BATCH = 1000
 PACK_AFTER = 10_000  # a catch-up of this many clubs, and a fifth of the index, repacks it
@@ -44,7 +46,7 @@ class Backend(Protocol):
     def replace(self, removed: Sequence[str], entries: Sequence[Entry]) -> None: ...
     def pack(self) -> None: ...
     def candidates(
-        self, query: SearchQuery, codes: list[int] | None, radius: float
+        self, query: SearchQuery, codes: list[int] | None, radius: float, cap: int | None = None
     ) -> list[Hit]: ...
     def activity_counts(self, clubs: Sequence[int], codes: list[int] | None) -> dict[int, int]: ...
     def summaries(self, clubs: Sequence[int]) -> dict[int, tuple[str, str, dict[str, Any]]]: ...
@@ -138,8 +140,8 @@ class Search:
         return done
 
     def rebuild(self) -> int:
-        """Empty the index and index every club again (after tombstones were pruned before
-        the index saw them, or an Activity List refresh changed what labels mean)."""
+        """Empty the index and index every club again (after an Activity List refresh
+        changed what labels mean, or to repair an index by hand)."""
         with self.backend.writing():
             self.backend.replace([key for key in self._indexed_keys()], [])
             self.backend.set_position(0, "")
@@ -162,7 +164,11 @@ class Search:
             return SearchResult(query, 0, [])
         if _is_browse(query):
             return self._browse(query, codes)
-        hits, counted_within = self._near_first(query, codes)
+        if query.near is None:
+            hits, capped = self._capped(query, codes)
+            counted_within = None
+        else:
+            (hits, counted_within), capped = self._near_first(query, codes), False
         nearest_anyway = False
         if query.near is not None and not hits:
             radius = query.radius_km
@@ -183,7 +189,7 @@ class Search:
             key, updated_at, summary = shown[club]
             beyond = distance is not None and distance > query.radius_km
             results.append(Result(key, distance, beyond, updated_at, summary))
-        result = SearchResult(query, len(hits), results, nearest_anyway)
+        result = SearchResult(query, len(hits), results, nearest_anyway, total_exact=not capped)
         if counted_within is not None and not nearest_anyway:
             result.total_exact = counted_within >= query.radius_km
             result.counted_within_km = counted_within
@@ -207,6 +213,16 @@ class Search:
         result.activity_facets = self._facets_from_counts(counts)
         return result
 
+    def _capped(self, query: SearchQuery, codes: list[int] | None) -> tuple[list[Hit], bool]:
+        """The hits of a query without a place, and whether there are more. The backend
+        reads them in the query's order (relevance, or name) and stops after `total_cap`
+        (or the page asked for), plus one to tell whether more match: the page is exact,
+        and the total and the facets are then "at least" figures. A common word across a
+        million clubs costs what a few hundred results cost, not what every match would."""
+        need = max(self.total_cap, query.offset + query.limit)
+        hits = self.backend.candidates(query, codes, query.radius_km, need + 1)
+        return hits[:need], len(hits) > need
+
     def _near_first(
         self, query: SearchQuery, codes: list[int] | None
     ) -> tuple[list[Hit], float | None]:
@@ -216,8 +232,7 @@ class Search:
         for): its clubs are then certainly the nearest ones, so the page is exact, and only
         the total and the facets are "at least" figures. A dense city costs what a few
         hundred clubs cost, not what every club in the radius would."""
-        if query.near is None:
-            return self.backend.candidates(query, codes, query.radius_km), None
+        assert query.near is not None
         need = max(self.total_cap, query.offset + query.limit)
         radius = query.radius_km
         steps = [radius / 2**k for k in range(RADIUS_STEPS, 0, -1)] + [radius]

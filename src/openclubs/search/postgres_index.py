@@ -26,6 +26,29 @@ Hit = tuple[int, float | None, float | None, str, str, str | None]  # see engine
 _ORIGIN: LiteralString = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
 
 
+def forget(
+    db: psycopg.Connection[Any] | psycopg.Cursor[Any], keys: Sequence[str]
+) -> dict[str, int]:
+    """Remove the clubs with these keys from the index, on `db` inside the caller's
+    transaction; returns the removed clubs' numbers by key (see sqlite_index.forget: the
+    store's `prune` calls it for the tombstones it deletes)."""
+    known = {
+        str(key): int(club)
+        for club, key in db.execute(
+            "SELECT id, key FROM search_clubs WHERE key = ANY(%s)", (list(keys),)
+        ).fetchall()
+    }
+    if known:
+        ids = list(known.values())
+        for table in ("search_places", "search_activities", "search_features"):
+            db.execute(
+                sql.SQL("DELETE FROM {} WHERE club = ANY(%s)").format(sql.Identifier(table)),
+                (ids,),
+            )
+        db.execute("DELETE FROM search_clubs WHERE id = ANY(%s)", (ids,))
+    return known
+
+
 class PostgresIndex:
     """The search tables of one `PostgresStore`, on the store's own connection."""
 
@@ -93,21 +116,7 @@ class PostgresIndex:
         """Drop the clubs with keys in `removed` or among `entries`, then add `entries`
         (inside `writing()`)."""
         db = self.db
-        keys = [*removed, *(e.key for e in entries)]
-        known = {
-            str(key): int(club)
-            for club, key in db.execute(
-                "SELECT id, key FROM search_clubs WHERE key = ANY(%s)", (keys,)
-            )
-        }
-        if known:
-            ids = list(known.values())
-            for table in ("search_places", "search_activities", "search_features"):
-                db.execute(
-                    sql.SQL("DELETE FROM {} WHERE club = ANY(%s)").format(sql.Identifier(table)),
-                    (ids,),
-                )
-            db.execute("DELETE FROM search_clubs WHERE id = ANY(%s)", (ids,))
+        known = forget(db, [*removed, *(e.key for e in entries)])
         if not entries:
             return
         row = db.execute("SELECT coalesce(max(id), 0) FROM search_clubs").fetchone()
@@ -168,9 +177,13 @@ class PostgresIndex:
 
     # -- the query's side --------------------------------------------------------------------
 
-    def candidates(self, query: SearchQuery, codes: list[int] | None, radius: float) -> list[Hit]:
+    def candidates(
+        self, query: SearchQuery, codes: list[int] | None, radius: float, cap: int | None = None
+    ) -> list[Hit]:
         """Every club matching `query` (with `codes` as the activity filter and `radius` as
-        the distance limit), as (club, distance km, rank, sort name, key)."""
+        the distance limit), as (club, distance km, rank, sort name, key); with `cap`, and
+        no place, only the first `cap` in the query's order (relevance or name; names in
+        code-point order, as Python and SQLite compare them)."""
         params: dict[str, Any] = {}
         if codes is not None:
             params["codes"] = codes
@@ -224,6 +237,11 @@ class PostgresIndex:
             f"SELECT s.club, s.distance, {rank}, c.name_sort, c.key FROM {source} "
             f"JOIN search_clubs c ON c.id = s.club WHERE {' AND '.join(where)}"
         )
+        if cap is not None and query.near is None:
+            order = f"{rank}, " if query.sort == "relevance" and query.words else ""
+            statement += (
+                f' ORDER BY {order}c.name_sort COLLATE "C", c.key COLLATE "C" LIMIT {int(cap)}'
+            )
         with self.lock:
             rows = self.db.execute(statement, params).fetchall()
         return [

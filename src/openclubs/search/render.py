@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from openclubs.search.engine import Result, SearchResult
+from openclubs.search.entries import NO_UPPER_AGE
 from openclubs.search.place import Near
 from openclubs.search.sqlite_index import EARTH_RADIUS_KM
 
@@ -39,7 +40,7 @@ def age_text(age_range: Any) -> str:
     if not isinstance(age_range, list) or len(age_range) != 2:
         return "not stated"
     low, high = age_range
-    if high >= 999:
+    if high is None or high >= NO_UPPER_AGE:
         return f"{low:g} and over" if low > 0 else "all ages"
     return f"{low:g} to {high:g}"
 
@@ -50,6 +51,15 @@ GENDER_TEXT = {
     "NoRestriction": "everyone",
     "Unknown": "not stated",
 }
+
+
+def _age_range(age_range: Any) -> list[float | None] | None:
+    """[min, max] in years, max null when the club gives none ("5 and over"): the index's
+    open-ended stand-in (entries.NO_UPPER_AGE) is not an age a data user should see."""
+    if not isinstance(age_range, list) or len(age_range) != 2:
+        return None
+    low, high = age_range
+    return [low, None if high is None or high >= NO_UPPER_AGE else high]
 
 
 def item_json(result: Result, near: Near | None, base: str) -> dict[str, Any]:
@@ -71,7 +81,7 @@ def item_json(result: Result, near: Near | None, base: str) -> dict[str, Any]:
         "description": summary.get("description", ""),
         "alternateName": summary.get("alternateName", []),
         "genderRestriction": summary.get("genderRestriction"),
-        "ageRange": summary.get("ageRange"),
+        "ageRange": _age_range(summary.get("ageRange")),
         "accessibilitySupport": summary.get("accessibilitySupport", []),
         "amenities": summary.get("amenities", []),
         "updated": result.updated_at,

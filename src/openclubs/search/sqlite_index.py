@@ -12,6 +12,7 @@ loses a point; the exact test uses the 64-bit coordinates kept beside each entry
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +58,38 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float
     if dlon >= 180:
         return south, north, -180.0, 180.0
     return south, north, lon - dlon, lon + dlon  # beyond ±180 is never needed in the UK
+
+
+def forget(db: sqlite3.Connection, keys: Sequence[str]) -> dict[str, int]:
+    """Remove the clubs with these keys from the index, on `db` inside the caller's
+    transaction; returns the removed clubs' numbers by key. The store's `prune` calls it as
+    it deletes tombstones, so that a tombstone pruned before a catch-up read it cannot leave
+    its club findable (the catch-up reading from its checkpoint would never see it)."""
+    encoded = orjson.dumps(list(keys)).decode()
+    known = {
+        str(key): int(club)
+        for club, key in db.execute(
+            "SELECT id, key FROM search_clubs WHERE key IN (SELECT value FROM json_each(?))",
+            (encoded,),
+        )
+    }
+    if known:
+        ids = orjson.dumps(list(known.values())).decode()
+        each = "(SELECT value FROM json_each(?))"
+        db.execute(
+            "DELETE FROM search_geo WHERE id IN "
+            f"(SELECT id FROM search_points WHERE club IN {each})",
+            (ids,),
+        )
+        for table, column in (
+            ("search_points", "club"),
+            ("search_activities", "club"),
+            ("search_features", "club"),
+            ("search_text", "rowid"),
+            ("search_clubs", "id"),
+        ):
+            db.execute(f"DELETE FROM {table} WHERE {column} IN {each}", (ids,))
+    return known
 
 
 class SQLiteIndex:
@@ -120,30 +153,7 @@ class SQLiteIndex:
         """Drop the clubs with keys in `removed` or among `entries`, then add `entries`
         (inside `writing()`)."""
         db = self.db
-        keys = orjson.dumps([*removed, *(e.key for e in entries)]).decode()
-        known = {
-            str(key): int(club)
-            for club, key in db.execute(
-                "SELECT id, key FROM search_clubs WHERE key IN (SELECT value FROM json_each(?))",
-                (keys,),
-            )
-        }
-        if known:
-            ids = orjson.dumps(list(known.values())).decode()
-            each = "(SELECT value FROM json_each(?))"
-            db.execute(
-                f"DELETE FROM search_geo WHERE id IN (SELECT id FROM search_points "
-                f"WHERE club IN {each})",
-                (ids,),
-            )
-            for table, column in (
-                ("search_points", "club"),
-                ("search_activities", "club"),
-                ("search_features", "club"),
-                ("search_text", "rowid"),
-                ("search_clubs", "id"),
-            ):
-                db.execute(f"DELETE FROM {table} WHERE {column} IN {each}", (ids,))
+        known = forget(db, [*removed, *(e.key for e in entries)])
         if not entries:
             return
         row = db.execute("SELECT coalesce(max(id), 0) FROM search_clubs").fetchone()
@@ -216,9 +226,12 @@ class SQLiteIndex:
 
     # -- the query's side --------------------------------------------------------------------
 
-    def candidates(self, query: SearchQuery, codes: list[int] | None, radius: float) -> list[Hit]:
+    def candidates(
+        self, query: SearchQuery, codes: list[int] | None, radius: float, cap: int | None = None
+    ) -> list[Hit]:
         """Every club matching `query` (with `codes` as the activity filter and `radius` as
-        the distance limit), as (club, distance km, rank, sort name, key)."""
+        the distance limit), as (club, distance km, rank, sort name, key); with `cap`, and
+        no place, only the first `cap` in the query's order (relevance or name)."""
         params: dict[str, Any] = {}
         fts = " ".join(f'"{w}"*' for w in query.words)
         if query.near is not None:
@@ -294,6 +307,9 @@ class SQLiteIndex:
                 f"{join} "
                 f"JOIN search_clubs c ON c.id = s.club WHERE {' AND '.join(where)}"
             )
+            if cap is not None and query.near is None:
+                order = f"{rank}, " if query.sort == "relevance" and fts else ""
+                sql += f" ORDER BY {order}c.name_sort, c.key LIMIT {int(cap)}"
         return [
             (int(club), distance, rank_value, str(name), str(key), codes_text)
             for club, distance, rank_value, name, key, codes_text in self.db.execute(sql, params)

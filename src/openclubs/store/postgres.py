@@ -363,9 +363,15 @@ class PostgresStore:
         ).replace(microsecond=0)
         with self._write() as cursor:
             cursor.execute(
-                "DELETE FROM clubs WHERE state = 'deleted' AND updated_at < %s", (cutoff,)
+                "DELETE FROM clubs WHERE state = 'deleted' AND updated_at < %s RETURNING key",
+                (cutoff,),
             )
-            return cursor.rowcount
+            keys = [str(row[0]) for row in cursor.fetchall()]
+            if keys:  # the search index may not have read these tombstones yet
+                from openclubs.search.postgres_index import forget
+
+                forget(cursor, keys)
+            return len(keys)
 
     # -- reading -----------------------------------------------------------------------------
 

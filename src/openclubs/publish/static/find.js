@@ -4,6 +4,14 @@
 (function () {
   "use strict";
 
+  // After a search, move focus to what it produced (the error summary, or the results
+  // heading that says how many clubs were found), so a screen reader announces it and
+  // the next Tab goes on from there rather than from the top of the form.
+  var errors = document.getElementById("errors");
+  var heading = document.querySelector("#results-heading[data-searched]");
+  if (errors) errors.focus();
+  else if (heading) heading.focus();
+
   var activity = document.getElementById("f-activity");
   var options = document.getElementById("activity-options");
   var timer = null;
