@@ -3,7 +3,9 @@
 The record is the Club Specification 0.2 Example 3 shape (made valid JSON, the activity @id's
 stray backslash removed), varied per record so that no cache flatters the figure: names,
 telephone numbers (Ofcom's drama ranges, e.g. "020 7946 0xxx"), postcodes, coordinates,
-activities (real Activity List ids) and amenities all change. Two measurements:
+activities (real Activity List ids) and amenities all change. (What does repeat is what
+repeats in real data too: the same governing body names, the same amenity objects, and the
+issues they give, which the validator shares between records.) Two measurements:
 
 * ``check_record`` on already parsed dicts (the engine alone), and
 * ``validate`` on the JSON text of each record (parsing and line numbers included).

@@ -54,12 +54,13 @@ def check_postal_address(ctx: Collector, node: dict[str, Any], path: str) -> Non
                 continue  # the usual case: clean text (and a valid country code)
         where = f"{path}.{field}"
         if value is None and field not in node:
-            ctx.add(
+            ctx.missing(
                 "missing_required_property",
                 where,
-                prop=field,
-                owner="PostalAddress",
-                hint=_ADDRESS_HINTS[field],
+                field,
+                "PostalAddress",
+                "hint",
+                _ADDRESS_HINTS[field],
             )
             continue
         if field == "addressCountry":

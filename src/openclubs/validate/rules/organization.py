@@ -78,6 +78,8 @@ _RECOMMENDED_WHY = {
 def check_context(ctx: Collector, record: dict[str, Any], path: str, inherited: Any) -> None:
     """The root's @context must name OpenActive's (the specification's examples)."""
     context = record.get("@context", inherited)
+    if context == OA_CONTEXT:
+        return  # the usual case, decided before any list is built
     if context is None:
         ctx.add("missing_context", path)
         return
@@ -130,20 +132,17 @@ def check_organization(ctx: Collector, record: dict[str, Any], path: str) -> Non
                 "address in `location`."
             )
         if prop not in record:
-            ctx.add(
-                "missing_required_property", child(path, prop), prop=prop, owner=owner, hint=hint
-            )
+            ctx.missing("missing_required_property", child(path, prop), prop, owner, "hint", hint)
     for prop, why in _RECOMMENDED_WHY.items():
         if prop not in record:
-            ctx.add(
-                "missing_recommended_property", child(path, prop), prop=prop, owner=owner, why=why
-            )
+            ctx.missing("missing_recommended_property", child(path, prop), prop, owner, "why", why)
     if not any(not is_empty(record.get(route)) for route in CONTACT_ROUTES):
         ctx.add("no_contact_route", path)
     for key, value in record.items():
         handler = _HANDLERS.get(key)
         if handler is not None:
-            handler(ctx, value, f"{path}.{key}", key)
+            where = _ROOT_MEMBERS[key] if path == "$" else f"{path}.{key}"
+            handler(ctx, value, where, key)
         elif key not in _KNOWN:
             ctx.add("property_not_in_club_spec", child(path, key), prop=key, owner=owner)
     url, same_as = record.get("url"), record.get("sameAs")
@@ -156,7 +155,7 @@ def _repeats_url(ctx: Collector, value: Any, where: str, url: str) -> None:
     home = _page_key(url)
     entries = enumerate(value) if isinstance(value, list) else [(None, value)]
     for i, same in entries:
-        if isinstance(same, str) and is_url(same) and _page_key(same) == home:
+        if isinstance(same, str) and _page_key(same) == home and is_url(same):
             at = where if i is None else f"{where}[{i}]"
             ctx.add("same_as_repeats_url", at, prop="sameAs", value=quote(same))
 
@@ -278,3 +277,5 @@ _HANDLERS: dict[str, Handler] = {
     "memberOf": _check_membership,
     "member": _check_membership,
 }
+# "$.name" ...: the paths of a top-level record's members, made once rather than per record.
+_ROOT_MEMBERS = {key: f"$.{key}" for key in _HANDLERS}

@@ -85,25 +85,27 @@ def check_place(ctx: Collector, node: dict[str, Any], path: str, depth: int = 0)
     check_keywords(ctx, node, path)
     check_id(ctx, node, path, "Place")
     if "name" not in node:
-        ctx.add(
+        ctx.missing(
             "missing_required_property",
             child(path, "name"),
-            prop="name",
-            owner="Place",
-            hint=" Name the venue (e.g. the ground, hall or club house).",
+            "name",
+            "Place",
+            "hint",
+            " Name the venue (e.g. the ground, hall or club house).",
         )
-    elif check_text(ctx, node["name"], child(path, "name"), "name") and _COORDINATES.match(
+    elif check_text(ctx, node["name"], child(path, "name"), "name") and _is_coordinates(
         node["name"]
     ):
         ctx.add("place_name_is_coordinates", child(path, "name"), value=quote(node["name"]))
     address = node.get("address")
     if address is None and "address" not in node:
-        ctx.add(
+        ctx.missing(
             "missing_recommended_property",
             child(path, "address"),
-            prop="address",
-            owner="Place",
-            why="people search by postcode and town.",
+            "address",
+            "Place",
+            "why",
+            "people search by postcode and town.",
         )
     elif isinstance(address, dict):
         check_postal_address(ctx, address, child(path, "address"))
@@ -120,12 +122,13 @@ def check_place(ctx: Collector, node: dict[str, Any], path: str, depth: int = 0)
         )
     geo = node.get("geo")
     if geo is None and "geo" not in node:
-        ctx.add(
+        ctx.missing(
             "missing_recommended_property",
             child(path, "geo"),
-            prop="geo",
-            owner="Place",
-            why="most club finders need latitude and longitude to map and sort by distance.",
+            "geo",
+            "Place",
+            "why",
+            "most club finders need latitude and longitude to map and sort by distance.",
         )
     elif isinstance(geo, dict):
         check_geo(ctx, geo, child(path, "geo"))
@@ -139,6 +142,12 @@ def check_place(ctx: Collector, node: dict[str, Any], path: str, depth: int = 0)
         )
     _check_optional(ctx, node, path, depth)
     unknown_properties(ctx, node, path, _PLACE_KNOWN, "Place")
+
+
+def _is_coordinates(name: str) -> bool:
+    """A name like "51.4955, 0.0185". Nearly every name lacks a comma or a dot, which _COORDINATES
+    needs, and testing for them first spares the regular expression."""
+    return "," in name and "." in name and _COORDINATES.match(name) is not None
 
 
 def _check_optional(ctx: Collector, node: dict[str, Any], path: str, depth: int) -> None:
