@@ -42,7 +42,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from openclubs.store.export import places
-from openclubs.store.schema import POSTGRES_PARTS_TABLE, schema_parts
+from openclubs.store.schema import migrate_parts
 from openclubs.store.sqlite import (
     TOMBSTONE_DAYS,
     StoredClub,
@@ -193,23 +193,7 @@ class PostgresStore:
                         self._db.execute(statement)
                     self._db.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
                     applied += 1
-            self._db.execute(POSTGRES_PARTS_TABLE)
-            for part in schema_parts():
-                row = self._db.execute(
-                    "SELECT version FROM schema_parts WHERE name = %s", (part.name,)
-                ).fetchone()
-                done = 0 if row is None else int(row[0])
-                for number, statements in enumerate(part.postgres, start=1):
-                    if done < number:
-                        for statement in statements:
-                            self._db.execute(statement)
-                        self._db.execute(
-                            "INSERT INTO schema_parts (name, version) VALUES (%s, %s) "
-                            "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, "
-                            "applied_at = now()",
-                            (part.name, number),
-                        )
-                        applied += 1
+            applied += migrate_parts(self._db.execute, "postgres")
         return applied
 
     def part_versions(self) -> dict[str, int]:
@@ -254,60 +238,14 @@ class PostgresStore:
         items = iter(records)
         with self._write() as cursor:
             while chunk := list(islice(items, _CHUNK)):
-                keyed = self._keys(cursor, [record["@id"] for record, _, _ in chunk])
-                cursor.execute(
-                    "SELECT key, state, content_hash FROM clubs WHERE key = ANY(%s)",
-                    ([keyed[record["@id"]] for record, _, _ in chunk],),
-                )
-                known: dict[str, tuple[str, str | None]] = {
-                    key: (state, digest) for key, state, digest in cursor
-                }
-                changed: list[tuple[str, dict[str, Any], Any, list[Any], str]] = []
-                refreshed: list[tuple[Any, ...]] = []
-                for record, provenance, issues in chunk:
-                    key = keyed[record["@id"]]
+                for key, outcome in self._write_chunk(cursor, chunk, source):
                     seen.add(key)
-                    digest = _hash(record)
-                    prior = known.get(key)
-                    if prior == ("updated", digest):
-                        # the same record: its feed position stays; its origin is refreshed
-                        refreshed.append((source, _jsonb(provenance), _jsonb(issues), key))
-                        unchanged += 1
-                        continue
-                    if prior is None:
+                    if outcome == "created":
                         created += 1
-                    else:
+                    elif outcome == "updated":
                         updated += 1
-                    known[key] = ("updated", digest)
-                    changed.append((key, record, provenance, issues, digest))
-                if refreshed:
-                    cursor.executemany(
-                        "UPDATE clubs SET source = %s, provenance = %s, issues = %s WHERE key = %s",
-                        refreshed,
-                    )
-                if not changed:
-                    continue
-                first = self._reserve(cursor, len(changed))
-                now = _now()
-                rows = []
-                for offset, (key, record, provenance, issues, digest) in enumerate(changed):
-                    lon, lat = first_point(record) or (None, None)
-                    rows.append(
-                        (
-                            key,
-                            record["@id"],
-                            first + offset,
-                            _jsonb(record),
-                            digest,
-                            source,
-                            _jsonb(provenance),
-                            _jsonb(issues),
-                            lon,
-                            lat,
-                            now,
-                        )
-                    )
-                cursor.executemany(_UPSERT, rows)
+                    else:
+                        unchanged += 1
             if replace_source and source is not None:
                 cursor.execute(
                     "SELECT key FROM clubs WHERE source = %s AND state = 'updated' ORDER BY key",
@@ -460,9 +398,16 @@ class PostgresStore:
         self, cursor: psycopg.Cursor[Any], records: Sequence[Record], source: str | None
     ) -> list[str]:
         """Records as `upsert` writes them, inside the caller's transaction."""
-        outcomes: list[str] = []
+        return [outcome for _, outcome in self._write_chunk(cursor, records, source)]
+
+    def _write_chunk(
+        self, cursor: psycopg.Cursor[Any], records: Sequence[Record], source: str | None
+    ) -> list[tuple[str, str]]:
+        """Write (record, provenance, issues) triples inside the caller's write transaction;
+        returns (key, "created" | "updated" | "unchanged") for each. An unchanged record keeps
+        its `modified` (the feed does not churn); where it came from is refreshed."""
         if not records:
-            return outcomes
+            return []
         keyed = self._keys(cursor, [record["@id"] for record, _, _ in records])
         cursor.execute(
             "SELECT key, state, content_hash FROM clubs WHERE key = ANY(%s)",
@@ -471,21 +416,25 @@ class PostgresStore:
         known: dict[str, tuple[str, str | None]] = {
             key: (state, digest) for key, state, digest in cursor
         }
+        outcomes: list[tuple[str, str]] = []
         changed: list[tuple[str, dict[str, Any], Any, list[Any], str]] = []
+        refreshed: list[tuple[Any, ...]] = []
         for record, provenance, issues in records:
             key = keyed[record["@id"]]
             digest = _hash(record)
             prior = known.get(key)
             if prior == ("updated", digest):
-                cursor.execute(
-                    "UPDATE clubs SET source = %s, provenance = %s, issues = %s WHERE key = %s",
-                    (source, _jsonb(provenance), _jsonb(issues), key),
-                )
-                outcomes.append("unchanged")
+                refreshed.append((source, _jsonb(provenance), _jsonb(issues), key))
+                outcomes.append((key, "unchanged"))
                 continue
-            outcomes.append("created" if prior is None else "updated")
+            outcomes.append((key, "created" if prior is None else "updated"))
             known[key] = ("updated", digest)
             changed.append((key, record, provenance, issues, digest))
+        if refreshed:
+            cursor.executemany(
+                "UPDATE clubs SET source = %s, provenance = %s, issues = %s WHERE key = %s",
+                refreshed,
+            )
         if changed:
             first = self._reserve(cursor, len(changed))
             now = _now()

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from openclubs.store.schema import SQLITE_PARTS_TABLE, schema_parts
+from openclubs.store.schema import migrate_parts
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -149,22 +149,7 @@ class SQLiteStore:
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
                     applied += 1
-            self._db.execute(SQLITE_PARTS_TABLE)
-            for part in schema_parts():
-                row = self._db.execute(
-                    "SELECT version FROM schema_parts WHERE name = ?", (part.name,)
-                ).fetchone()
-                current = 0 if row is None else int(row[0])
-                for number, statements in enumerate(part.sqlite, start=1):
-                    if current < number:
-                        for statement in statements:
-                            self._db.execute(statement)
-                        self._db.execute(
-                            "INSERT INTO schema_parts (name, version) VALUES (?, ?) "
-                            "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                            (part.name, number),
-                        )
-                        applied += 1
+            applied += migrate_parts(self._db.execute, "sqlite")
         return applied
 
     def part_versions(self) -> dict[str, int]:
