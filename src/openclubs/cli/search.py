@@ -118,8 +118,7 @@ def search_command(
     elif what:
         params["q"] = [what]
     if text:
-        params["q"] = [*params.get("q", []), text]
-        params["q"] = [" ".join(params["q"])]
+        params["q"] = [" ".join([*params.get("q", []), text])]
     optional = {
         "near": near,
         "age": None if age is None else f"{age:g}",

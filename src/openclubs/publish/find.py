@@ -35,7 +35,13 @@ from openclubs.search.query import (
     SearchQuery,
     parse_query,
 )
-from openclubs.search.render import GENDER_TEXT, age_text, item_json, result_json
+from openclubs.search.render import (
+    GENDER_TEXT,
+    age_text,
+    item_json,
+    nearest_place,
+    result_json,
+)
 from openclubs.store.base import Store
 from openclubs.vocab import accessibility_support, activity_list, normalise_label
 
@@ -43,10 +49,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 REPO_WEB = Path(__file__).resolve().parents[3] / "web"
 LEAFLET_PATH = "/static/vendor/leaflet"
 RADII_KM = (1, 2, 5, 10, 25, 50, 100)
-# The parameters with a field (id "f-NAME") on the form, which an error summary links to.
-FIELDS = frozenset(
-    {"activity", "q", "near", "radius", "age", "gender", "accessibility", "amenity", "memberOf"}
-)
 AMENITIES = ("Changing Facilities", "Showers", "Toilets", "Parking", "Lockers", "Bike Shed")
 QUERY_PARAMETERS = (
     "activity",
@@ -62,6 +64,9 @@ QUERY_PARAMETERS = (
     "limit",
     "offset",
 )
+# The parameters with a field (id "f-NAME") on the form, which an error summary links to;
+# asking for any of them is what makes the page search.
+FIELDS = frozenset(QUERY_PARAMETERS) - {"sort", "limit", "offset"}
 
 
 # The project's one JSON error shape (openclubs.publish.rpde.error_body), as OpenAPI shows it.
@@ -327,9 +332,7 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
         size = _page_size(raw.get("limit", ""))
         params["limit"] = [str(size)]
         params["offset"] = [str((page - 1) * size)]
-        asked = any(
-            raw.get(n, "").strip() for n in QUERY_PARAMETERS if n not in ("sort", "limit", "offset")
-        )
+        asked = any(raw.get(n, "").strip() for n in FIELDS)
         found: SearchResult | None = None
         errors: list[dict[str, Any]] = []
         status = 200
@@ -346,7 +349,7 @@ def register_find(app: FastAPI, store: Store, settings: Settings) -> None:
             error_list=errors,
             found=found,
             results=_results(found, base) if found else [],
-            markers=_data_json(_markers(found, base) if found else []),
+            markers=_data_json(_markers(found) if found else []),
             pages=_pages(found, raw, page) if found else {},
             facet_links=_facet_links(found, raw) if found else {},
             count_text=_count_text(found) if found else "",
@@ -443,11 +446,11 @@ def _contacts(item: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _markers(found: SearchResult, base: str) -> list[dict[str, Any]]:
+def _markers(found: SearchResult) -> list[dict[str, Any]]:
     markers = []
     query: SearchQuery = found.query
     for number, result in enumerate(found.results, start=1):
-        place = item_json(result, query.near, base)["place"]
+        place = nearest_place(result, query.near)
         if place and place.get("latitude") is not None:
             markers.append(
                 {

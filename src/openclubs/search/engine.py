@@ -176,11 +176,10 @@ class Search:
                 radius = min(radius * 4, MAX_RADIUS_KM)
                 hits = self.backend.candidates(query, codes, radius)
             nearest_anyway = bool(hits)
+        hits.sort(key=_order(query))
         if nearest_anyway:
-            hits.sort(key=_order(query))
             hits = self._name_ties(hits, 0, NEAREST_ANYWAY)[:NEAREST_ANYWAY]
         else:
-            hits.sort(key=_order(query))
             hits = self._name_ties(hits, query.offset, query.limit)
         page = hits[query.offset : query.offset + query.limit]
         shown = self.backend.summaries([h[0] for h in page]) if page else {}

@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from openclubs.store.export import places
+import orjson
+
+from openclubs.store.export import number, places
 from openclubs.vocab import ConceptScheme, accessibility_support, activity_list, normalise_label
 
 GENDERS = ("FemaleOnly", "MaleOnly", "NoRestriction")
@@ -40,6 +42,21 @@ class Entry:
     features: tuple[tuple[str, str], ...]  # (kind, value): access / amenity / member
     words: str
 
+    def club_row(self, club: int) -> tuple[Any, ...]:
+        """The search_clubs columns both backends keep, in table order, for club number
+        `club` (PostgreSQL adds the words as a tsvector; SQLite keeps them in FTS5)."""
+        summary = orjson.dumps(self.summary).decode()
+        return (
+            club,
+            self.key,
+            self.name_sort,
+            self.gender,
+            self.age_min,
+            self.age_max,
+            self.updated_at,
+            summary,
+        )
+
 
 def words_of(text: str) -> str:
     """Text as the index compares it: lower case, accents dropped, words split on anything
@@ -58,19 +75,6 @@ def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def gender_of(value: Any) -> str:
     """'https://openactive.io/FemaleOnly', 'oa:FemaleOnly' or 'FemaleOnly' → 'FemaleOnly';
     anything missing or unrecognised → 'Unknown'."""
@@ -85,7 +89,7 @@ def age_range_of(value: Any) -> tuple[float | None, float | None]:
     only one bound is open at the other end."""
     if not isinstance(value, dict):
         return None, None
-    low, high = _number(value.get("minValue")), _number(value.get("maxValue"))
+    low, high = number(value.get("minValue")), number(value.get("maxValue"))
     if low is None and high is None:
         return None, None
     return (low if low is not None else 0.0), (high if high is not None else NO_UPPER_AGE)
@@ -114,7 +118,7 @@ def point_of(place: dict[str, Any]) -> tuple[float, float] | None:
     geo = place.get("geo")
     if not isinstance(geo, dict):
         return None
-    lat, lon = _number(geo.get("latitude")), _number(geo.get("longitude"))
+    lat, lon = number(geo.get("latitude")), number(geo.get("longitude"))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     if lat == 0 and lon == 0:

@@ -130,19 +130,7 @@ class PostgresIndex:
             club = known.get(entry.key)
             if club is None:
                 club, next_club = next_club, next_club + 1
-            clubs.append(
-                (
-                    club,
-                    entry.key,
-                    entry.name_sort,
-                    entry.gender,
-                    entry.age_min,
-                    entry.age_max,
-                    entry.updated_at,
-                    orjson.dumps(entry.summary).decode(),
-                    entry.words,
-                )
-            )
+            clubs.append((*entry.club_row(club), entry.words))
             activities.extend((club, self._code(a)) for a in dict.fromkeys(entry.activities))
             features.extend((kind, value, club) for kind, value in entry.features)
             places.extend((club, lon, lat) for lat, lon in entry.points)
@@ -223,11 +211,7 @@ class PostgresIndex:
         if query.genders:
             params["genders"] = list(query.genders)
             where.append("c.gender = ANY(%(genders)s)")
-        wanted = [("access", c.id) for c in query.accessibility]
-        wanted += [("amenity", a) for a in query.amenities]
-        if query.member_of:
-            wanted.append(("member", query.member_of))
-        for number, (kind, value) in enumerate(wanted):
+        for number, (kind, value) in enumerate(query.features()):
             params[f"k{number}"], params[f"v{number}"] = kind, value
             where.append(
                 f"EXISTS (SELECT 1 FROM search_features f WHERE f.kind = %(k{number})s AND "

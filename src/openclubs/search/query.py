@@ -47,6 +47,15 @@ class SearchQuery:
     offset: int = 0
     echo: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def features(self) -> list[tuple[str, str]]:
+        """The (kind, value) rows of the index's features table a club must all have, in the
+        kinds `Entry.features` writes (access / amenity / member)."""
+        wanted = [("access", c.id) for c in self.accessibility]
+        wanted += [("amenity", a) for a in self.amenities]
+        if self.member_of:
+            wanted.append(("member", self.member_of))
+        return wanted
+
     def describe(self) -> dict[str, Any]:
         """The query as understood, for the API's answer (so a client sees what matched)."""
         out: dict[str, Any] = {}

@@ -170,18 +170,7 @@ class SQLiteIndex:
             club = known.get(entry.key)
             if club is None:
                 club, next_club = next_club, next_club + 1
-            clubs.append(
-                (
-                    club,
-                    entry.key,
-                    entry.name_sort,
-                    entry.gender,
-                    entry.age_min,
-                    entry.age_max,
-                    entry.updated_at,
-                    orjson.dumps(entry.summary).decode(),
-                )
-            )
+            clubs.append(entry.club_row(club))
             codes = [self._code(a) for a in entry.activities]
             activities.extend((club, code) for code in codes)
             features.extend((kind, value, club) for kind, value in entry.features)
@@ -287,11 +276,7 @@ class SQLiteIndex:
         if query.genders:
             params["genders"] = orjson.dumps(query.genders).decode()
             where.append("c.gender IN (SELECT value FROM json_each(:genders))")
-        wanted = [("access", c.id) for c in query.accessibility]
-        wanted += [("amenity", a) for a in query.amenities]
-        if query.member_of:
-            wanted.append(("member", query.member_of))
-        for number, (kind, value) in enumerate(wanted):
+        for number, (kind, value) in enumerate(query.features()):
             params[f"k{number}"], params[f"v{number}"] = kind, value
             where.append(
                 f"EXISTS (SELECT 1 FROM search_features f WHERE f.kind = :k{number} AND "

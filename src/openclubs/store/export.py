@@ -31,6 +31,21 @@ CSV_COLUMNS = (
 )
 
 
+def number(value: Any) -> float | None:
+    """A JSON number, or a string holding one ("51.47"), as a float; None for anything else
+    (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 def places(record: dict[str, Any]) -> list[dict[str, Any]]:
     location = record.get("location")
     if isinstance(location, list):

@@ -41,7 +41,7 @@ import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
-from openclubs.store.export import places
+from openclubs.store.export import number, places
 from openclubs.store.schema import migrate_parts
 from openclubs.store.sqlite import (
     TOMBSTONE_DAYS,
@@ -117,26 +117,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def first_point(record: dict[str, Any]) -> tuple[float, float] | None:
     """(longitude, latitude) of the first place of a club that has usable coordinates."""
     for place in places(record):
         geo = place.get("geo")
         if not isinstance(geo, dict):
             continue
-        lat, lon = _number(geo.get("latitude")), _number(geo.get("longitude"))
+        lat, lon = number(geo.get("latitude")), number(geo.get("longitude"))
         if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
             return lon, lat
     return None
