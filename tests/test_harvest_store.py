@@ -388,32 +388,21 @@ def test_organiser_withdrawn_when_its_last_item_goes(store: Store) -> None:
     original = json.loads(NEWHAM.read_text(encoding="utf-8"))
     updated = [i for i in original["items"] if i["state"] == "updated"]
     apply_page(store, feed, Page(url=feed, next=feed + "?1", items=updated, is_last=False))
+
+    def delete(items: list[dict[str, Any]], n: int) -> None:
+        """Page n (after the first) deletes `items`."""
+        gone = [deleted(i["id"], (n + 1) * 10**12, "session") for i in items]
+        apply_page(
+            store, feed, Page(url=f"{feed}?{n}", next=f"{feed}?{n + 1}", items=gone, is_last=False)
+        )
+
     yoga = [i for i in updated if i["data"]["activity"] == ["Yoga"]]
     # every Yoga session is deleted: Yoga goes from the organiser, the rest stays
-    apply_page(
-        store,
-        feed,
-        Page(
-            url=feed + "?1",
-            next=feed + "?2",
-            items=[deleted(i["id"], 2 * 10**12, "session") for i in yoga],
-            is_last=False,
-        ),
-    )
+    delete(yoga, 1)
     organiser = current(store)["http://www.activenewham.org.uk"]
     labels = {a["prefLabel"] for a in organiser["activity"]}
     assert "Yoga" not in labels and len(labels) == 22
-    rest = [i for i in updated if i not in yoga]
-    apply_page(
-        store,
-        feed,
-        Page(
-            url=feed + "?2",
-            next=feed + "?3",
-            items=[deleted(i["id"], 3 * 10**12, "session") for i in rest],
-            is_last=False,
-        ),
-    )
+    delete([i for i in updated if i not in yoga], 2)
     assert current(store) == {}
     gone = store.get("http://www.activenewham.org.uk")
     assert gone is not None and gone.state == "deleted"

@@ -19,7 +19,6 @@ from openclubs.harvest.rpde_client import BACKOFF_MAX, END_POLL_WAIT, RATE_PER_S
 from openclubs.harvest.runner import (
     FeedResult,
     HarvestOptions,
-    RateMeter,
     feed_statuses,
     harvest_feeds,
 )
@@ -59,7 +58,7 @@ class ProgressLines:
         self.stream = stream
         self.tty = stream.isatty()
         self.every = 1.0 if self.tty else every
-        self.meter = RateMeter()
+        self.started = time.monotonic()
         self.feeds: dict[str, tuple[int, int]] = {}
         self.shown = 0.0
         self.lock = threading.Lock()
@@ -75,7 +74,7 @@ class ProgressLines:
 
     def show(self) -> None:
         for feed, (pages, items) in self.feeds.items():
-            rate = items / max(time.monotonic() - self.meter.started, 1e-9)
+            rate = items / max(time.monotonic() - self.started, 1e-9)
             line = f"{feed}: {items:,} items, {pages:,} pages, {rate:,.0f} items/s"
             self.stream.write(("\r\x1b[K" + line + "\n") if self.tty else line + "\n")
         self.stream.flush()
@@ -219,11 +218,7 @@ def _harvest(
     for url in (*sources, *sites):
         if not url.lower().startswith(("http://", "https://")):
             raise click.UsageError(f"{url}: a SOURCE is an http(s) URL")
-    try:
-        store = open_store(db_path)
-        store.migrate()
-    except Exception as err:
-        raise StoreError(f"{db_path}: the store could not be opened ({err})") from err
+    store = _open(db_path)
     failed = False
     try:
         feeds, problems = _feeds(store, sources)
@@ -265,6 +260,16 @@ def _harvest(
     sys.exit(1 if failed else 0)
 
 
+def _open(db_path: str) -> Store:
+    """The store, migrated; one that cannot be opened is a StoreError (exit status 2)."""
+    try:
+        store = open_store(db_path)
+        store.migrate()
+    except Exception as err:
+        raise StoreError(f"{db_path}: the store could not be opened ({err})") from err
+    return store
+
+
 def _feeds(store: Store, sources: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The feed URLs of the sources (registering discovered ones with their dataset and
     publisher), and a sentence per source that gave none. A URL already known as a feed is
@@ -297,11 +302,7 @@ def _summary(result: FeedResult) -> str:
 
 
 def _status(db_path: str, as_json: bool) -> None:
-    try:
-        store = open_store(db_path)
-        store.migrate()
-    except Exception as err:
-        raise StoreError(f"{db_path}: the store could not be opened ({err})") from err
+    store = _open(db_path)
     try:
         statuses = feed_statuses(store)
     finally:

@@ -21,7 +21,7 @@ from openclubs.importer.output import (
     write_records,
     write_rejects,
 )
-from openclubs.importer.run import ImportedClub, ImportResult, import_files
+from openclubs.importer.run import Format, ImportedClub, ImportResult, import_files
 from openclubs.store.base import open_store
 
 PARALLEL_BYTES = 8_000_000  # about 60,000 rows of a register: below, starting workers costs more
@@ -108,7 +108,7 @@ PARALLEL_BYTES = 8_000_000  # about 60,000 rows of a register: below, starting w
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def import_command(
     files: tuple[str, ...],
-    fmt: str,
+    fmt: Format,  # click.Choice holds it to these values
     mapping: str | None,
     base_url: str,
     geocode: str,
@@ -151,21 +151,27 @@ def import_command(
     except GeocoderSetupError as err:
         raise click.UsageError(f"--geocode: {err}") from None
 
-    options = {
-        "mapping": column_map,
-        "base_url": base_url,
-        "geocoder": geocoder,
-        "reject_invalid": reject_invalid,
-        "fmt": fmt,
-        "workers": workers or _auto_workers(files, geocoder is None),
-    }
+    workers = workers or _auto_workers(files, geocoder is None)
     total = _estimate_rows(files) if not quiet and sys.stderr.isatty() else 0
 
     def run(sink: Callable[[ImportedClub], None] | None = None) -> ImportResult:
+        def go(progress: Callable[[int], None] | None) -> ImportResult:
+            return import_files(
+                list(files),
+                fmt=fmt,
+                mapping=column_map,
+                base_url=base_url,
+                geocoder=geocoder,
+                reject_invalid=reject_invalid,
+                progress=progress,
+                sink=sink,
+                workers=workers,
+            )
+
         if total > 2000:  # a progress bar on long files
             with click.progressbar(length=total, label="importing rows", file=sys.stderr) as bar:
-                return import_files(list(files), progress=bar.update, sink=sink, **options)  # type: ignore[arg-type]
-        return import_files(list(files), sink=sink, **options)  # type: ignore[arg-type]
+                return go(bar.update)
+        return go(None)
 
     if out is None and db_path is None:
         out = "-"

@@ -18,7 +18,7 @@ Rules (RPDE 1.0 §"Expected consumer behaviour", docs/rpde-and-harvesting.md §3
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -64,10 +64,6 @@ class PageCounts:
 
 def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def modified_text(value: object) -> str:
-    return str(value)
 
 
 def register_feed(
@@ -182,6 +178,14 @@ def record_error(store: Store, feed: str, message: str, *, status: str = "error"
         )
 
 
+def _in_chunks(ids: list[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct `ids` in chunks of `_CHUNK`, each with its `?,?,...` for `IN (...)`."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 @dataclass(frozen=True, slots=True)
 class _Prior:
     state: str
@@ -285,10 +289,7 @@ class _Writer:
 
     def _stored(self, ids: list[str]) -> dict[str, _Prior]:
         found: dict[str, _Prior] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             for row in self.tx.query(
                 "SELECT item_id, state, modified, club_id, organiser_id, facets "
                 f"FROM harvest_items WHERE feed = ? AND item_id IN ({marks})",
@@ -302,10 +303,7 @@ class _Writer:
         record whose content is what is stored (a feed replayed, or an item re-published
         unchanged) keeps its stored issues instead of being checked again (its issues depend
         on its content only)."""
-        unique = list(dict.fromkeys(club_ids))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(club_ids):
             for club_id, digest, issues in self.tx.query(
                 "SELECT id, content_hash, issues FROM clubs "
                 f"WHERE state = 'updated' AND id IN ({marks})",
@@ -339,7 +337,7 @@ class _Writer:
         records: list[dict[str, Any]],
     ) -> _Made | None:
         """What this item becomes (None: refused)."""
-        modified = modified_text(item["modified"])
+        modified = str(item["modified"])
         kind = str(item.get("kind", ""))
         if item["state"] == "deleted":
             self.counts.deletes += 1

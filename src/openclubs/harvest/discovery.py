@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
+from openclubs.harvest.records import listed
 from openclubs.ingest.fetch import USER_AGENT
 from openclubs.ingest.html import json_ld_blocks, looks_like_html
 
@@ -103,7 +104,7 @@ def _json(
     if kind == "Dataset":
         _dataset(url, value, found)
         return
-    parts = _listed(value.get("hasPart")) + _listed(value.get("dataset"))
+    parts = listed(value.get("hasPart")) + listed(value.get("dataset"))
     if not parts:
         found.problems.append(
             f"{url}: not an RPDE feed, a data catalog (hasPart/dataset) or a dataset site"
@@ -128,9 +129,7 @@ def _dataset_site(url: str, page: str, found: Discovery) -> None:
             value = orjson.loads(block.text)
         except orjson.JSONDecodeError:
             continue
-        for node in _listed(value) + _listed(
-            value.get("@graph") if isinstance(value, dict) else []
-        ):
+        for node in listed(value) + listed(value.get("@graph") if isinstance(value, dict) else []):
             if isinstance(node, dict) and node.get("@type", node.get("type")) == "Dataset":
                 _dataset(url, node, found)
                 return
@@ -141,7 +140,7 @@ def _dataset(url: str, dataset: dict[str, Any], found: Discovery) -> None:
     publisher = dataset.get("publisher")
     publisher = publisher if isinstance(publisher, dict) else None
     feeds = 0
-    for entry in _listed(dataset.get("distribution")):
+    for entry in listed(dataset.get("distribution")):
         if not isinstance(entry, dict):
             continue
         content = entry.get("contentUrl")
@@ -158,9 +157,3 @@ def _dataset(url: str, dataset: dict[str, Any], found: Discovery) -> None:
             feeds += 1
     if not feeds:
         found.problems.append(f"{url}: the dataset lists no distribution with a contentUrl")
-
-
-def _listed(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

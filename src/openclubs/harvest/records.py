@@ -82,7 +82,7 @@ def club_records(feed_url: str, item_id: str, data: dict[str, Any]) -> list[dict
     Modelling 2.1 `Organizer` wrapper."""
     if type_of(data) == "Organizer" and isinstance(data.get("organizer"), dict | list):
         inner = data["organizer"]
-        entries = [e for e in _listed(inner) if isinstance(e, dict)]
+        entries = [e for e in listed(inner) if isinstance(e, dict)]
         records = []
         for index, entry in enumerate(entries):
             record = dict(entry)
@@ -128,11 +128,11 @@ def contribution(
     if isinstance(data.get("superEvent"), dict):
         sources.append(data["superEvent"])
     for source in sources:
-        for activity in _listed(source.get("activity")):
+        for activity in listed(source.get("activity")):
             found = _activity(activity)
             if found is not None:
                 facets.append(("activity", *found))
-        for place in _listed(source.get("location")):
+        for place in listed(source.get("location")):
             found = _place(place)
             if found is not None:
                 facets.append(("place", *found))
@@ -141,13 +141,14 @@ def contribution(
 
 
 def _first_dict(value: Any) -> dict[str, Any] | None:
-    for entry in _listed(value):
+    for entry in listed(value):
         if isinstance(entry, dict):
             return entry
     return None
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
+    """A JSON-LD value that may be one thing or a list, as a list (absent: empty)."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

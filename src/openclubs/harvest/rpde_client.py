@@ -235,22 +235,29 @@ def walk_feed(
     recent: deque[str] = deque(maxlen=RECENT_URLS)  # to catch `next` going back to a page
     ahead: _Prefetch | None = None
 
-    def fetch(target: str, first: _Retry | None = None) -> tuple[tuple[bytes, str], int]:
-        return _get_with_retries(
+    def get_once(target: str, backoff: float) -> tuple[tuple[bytes, str], int]:
+        return _get_once(
             http,
             target,
             headers=headers,
+            rand=rand,
+            retry_wait=retry_wait,
+            forbidden_wait=forbidden_wait,
+            backoff=backoff,
+            max_page_bytes=max_page_bytes,
+        )
+
+    def fetch(target: str, first: _Retry | None = None) -> tuple[tuple[bytes, str], int]:
+        return _get_with_retries(
+            get_once,
+            target,
             sleep=sleep,
             limiter=limiter,
-            rand=rand,
             result=result,
-            retry_wait=retry_wait,
             max_retries=max_retries,
             max_forbidden_retries=max_forbidden_retries,
-            forbidden_wait=forbidden_wait,
             backoff_base=backoff_base,
             backoff_max=backoff_max,
-            max_page_bytes=max_page_bytes,
             first=first,
         )
 
@@ -263,16 +270,7 @@ def walk_feed(
 
         limiter.wait(target, wait)
         try:
-            fetched, status = _get_once(
-                http,
-                target,
-                headers=headers,
-                rand=rand,
-                retry_wait=retry_wait,
-                forbidden_wait=forbidden_wait,
-                backoff=min(backoff_max, backoff_base),
-                max_page_bytes=max_page_bytes,
-            )
+            fetched, status = get_once(target, min(backoff_max, backoff_base))
         except _Retry as retry:
             return retry
         if cancel.is_set():
@@ -370,25 +368,20 @@ class _Prefetch:
 
 
 def _get_with_retries(
-    http: httpx.Client,
+    get_once: Callable[[str, float], tuple[tuple[bytes, str], int]],
     url: str,
     *,
-    headers: Mapping[str, str],
     sleep: Sleep,
     limiter: HostRateLimiter,
-    rand: random.Random,
     result: WalkResult,
-    retry_wait: tuple[float, float],
     max_retries: int,
     max_forbidden_retries: int,
-    forbidden_wait: tuple[float, float],
     backoff_base: float,
     backoff_max: float,
-    max_page_bytes: int,
     first: _Retry | None = None,
 ) -> tuple[tuple[bytes, str], int]:
-    """GET `url`, retrying as the module says. `first`: a first attempt already made (by a
-    prefetch) that asked for a retry."""
+    """GET `url` with `get_once` (one attempt, given its back-off), retrying as the module
+    says. `first`: a first attempt already made (by a prefetch) that asked for a retry."""
     failures = 0
     forbidden = 0
     failed = first
@@ -396,16 +389,7 @@ def _get_with_retries(
         if failed is None:
             limiter.wait(url, sleep)
             try:
-                return _get_once(
-                    http,
-                    url,
-                    headers=headers,
-                    rand=rand,
-                    retry_wait=retry_wait,
-                    forbidden_wait=forbidden_wait,
-                    backoff=min(backoff_max, backoff_base * 2**failures),
-                    max_page_bytes=max_page_bytes,
-                )
+                return get_once(url, min(backoff_max, backoff_base * 2**failures))
             except _Retry as err:
                 failed = err
         retry, failed = failed, None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -299,14 +298,3 @@ def feed_statuses(store: Store) -> list[FeedStatus]:
             )
         )
     return out
-
-
-class RateMeter:
-    """Items per second over a run, for progress lines."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-
-    def rate(self, items: int) -> float:
-        elapsed = time.monotonic() - self.started
-        return items / elapsed if elapsed > 0 else 0.0

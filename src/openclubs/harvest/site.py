@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 import orjson
 
-from openclubs.harvest.apply import now_text
+from openclubs.harvest.apply import Triple, now_text
 from openclubs.ingest.fetch import USER_AGENT
 from openclubs.ingest.html import json_ld_blocks
 from openclubs.store.base import HarvestTx, Store
@@ -155,7 +154,7 @@ def _page(client: httpx.Client, store: Store, url: str, outcome: SiteOutcome, st
         outcome.problems.append(f"{url}: the server answered HTTP {response.status_code}")
         return
     outcome.pages += 1
-    records: list[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]] = []
+    records: list[Triple] = []
     for block in json_ld_blocks(response.text):
         try:
             value = orjson.loads(block.text)

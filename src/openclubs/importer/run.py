@@ -328,12 +328,12 @@ class _Importer:
             )
             return
         self.seen[identifier] = (row.file, row.sheet, row.row)
-        if issues is None:
-            issues = check_record(record)
-        valid = not any(i.severity == "failure" for i in issues)
-        if self.reject_invalid and not valid:
+        club = ImportedClub(
+            record, row, item.changes, check_record(record) if issues is None else issues
+        )
+        if self.reject_invalid and not club.valid:
             reasons = "; ".join(
-                sorted({f"{i.path}: {i.type}" for i in issues if i.severity == "failure"})
+                sorted({f"{i.path}: {i.type}" for i in club.issues if i.severity == "failure"})
             )
             self.late.append(
                 RowProblem(row.file, row.row, f"invalid record ({reasons})", sheet=row.sheet)
@@ -341,9 +341,9 @@ class _Importer:
             return
         result = self.result
         result.accepted += 1
-        result.valid += valid
+        result.valid += club.valid
         result.changes += len(item.changes)
-        self.sink(ImportedClub(record, row, item.changes, issues))
+        self.sink(club)
 
     def finish(self) -> ImportResult:
         self.result.rejects.extend(self.late)

@@ -32,6 +32,7 @@ from openclubs.webtools.validate_page import SECURITY_HEADERS, page
 
 COOKIE = "openclubs_admin"
 SESSION_SECONDS = 12 * 3600  # a moderator on a shared computer is signed out by the evening
+MAX_FORM_BYTES = 64 * 1024  # a token, a csrf field and a button: more is not from our page
 CROSS_SITE = "This form did not come from this server's moderators' page; nothing was changed."
 
 
@@ -152,16 +153,22 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             csrf=csrf_value(token),
         )
 
+    async def posted(request: Request) -> Form | HTMLResponse:
+        """The small form a moderator's page posts, or the page saying it is too large."""
+        try:
+            return await read_form(request, MAX_FORM_BYTES)
+        except FormTooLarge:
+            return admin_page(request, 413, "The form is too large.")
+
     @app.get("/admin", response_class=HTMLResponse, summary="Moderate submissions (token)")
     async def admin(request: Request) -> HTMLResponse:
         return admin_page(request)
 
     @app.post("/admin/login", response_class=Response, summary="Sign in with the admin token")
     async def login(request: Request) -> Response:
-        try:
-            form = await read_form(request, 64 * 1024)
-        except FormTooLarge:
-            return admin_page(request, 413, "The form is too large.")
+        form = await posted(request)
+        if isinstance(form, HTMLResponse):
+            return form
         if not same_origin(request, settings.base):
             return admin_page(request, 403, CROSS_SITE)
         given = form.get("token")
@@ -181,10 +188,9 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.post("/admin/logout", response_class=Response, summary="Sign out")
     async def logout(request: Request) -> Response:
-        try:
-            form = await read_form(request, 64 * 1024)
-        except FormTooLarge:
-            return admin_page(request, 413, "The form is too large.")
+        form = await posted(request)
+        if isinstance(form, HTMLResponse):
+            return form
         if forged(request, form):
             return admin_page(request, 403, CROSS_SITE)
         response = RedirectResponse("/admin", status_code=303)
@@ -199,10 +205,9 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
     async def decide(number: int, decision: str, request: Request) -> Response:
         if not signed_in(request):
             return admin_page(request, 401, "Sign in first.")
-        try:
-            form = await read_form(request, 64 * 1024)
-        except FormTooLarge:
-            return admin_page(request, 413, "The form is too large.")
+        form = await posted(request)
+        if isinstance(form, HTMLResponse):
+            return form
         if forged(request, form):
             return admin_page(request, 403, CROSS_SITE)
         if decision not in ("approve", "reject"):

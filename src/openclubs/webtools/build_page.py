@@ -25,13 +25,15 @@ from openclubs.normalise.geocode import (
 from openclubs.publish.rpde import error_body
 from openclubs.publish.settings import Settings
 from openclubs.store.base import Store
+from openclubs.validate.catalogue import SEVERITY_ORDER
 from openclubs.validate.engine import validate
 from openclubs.validate.report import Report
 from openclubs.webtools.forms import FormTooLarge, read_body, read_form
-from openclubs.webtools.report_view import report_view, with_code
+from openclubs.webtools.report_view import path_steps, report_view, verdict, with_code
 from openclubs.webtools.snippet import (
     AMENITIES,
     GENDERS,
+    MAX_PLACES,
     ClubFields,
     PlaceFields,
     activity_index,
@@ -46,7 +48,6 @@ from openclubs.webtools.snippet import (
 from openclubs.webtools.submissions import Submissions
 from openclubs.webtools.validate_page import SECURITY_HEADERS, json_response, page
 
-MAX_PLACES = 20
 # Where on the form each property of the record is typed, and what the form calls it.
 CLUB_FIELDS = {
     "name": ("name", "Club name"),
@@ -76,7 +77,6 @@ FORM_WORDS = {
     "town, county and postcode, or its latitude and longitude.",
 }
 _NOT_A_POSTCODE = re.compile(r"^'.*' is not a postcode: ")
-_KEYS = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\['([^']*)'\]")
 _FIRST_SENTENCE = re.compile(
     r"^`[^`]+` is (?:REQUIRED on \w+ and is missing\.|recommended on \w+:)\s*"
 )
@@ -134,19 +134,12 @@ def postcode_answer(geocoder: Geocoder | str | None, text: str) -> dict[str, Any
     return out
 
 
-def _steps(path: str) -> list[str | int]:
-    steps: list[str | int] = []
-    for key, index, quoted in _KEYS.findall(path):
-        steps.append(int(index) if index else key or quoted)
-    return steps
-
-
 def field_for(path: str, fields: ClubFields) -> tuple[str, str]:
     """(the id of the form field, its label) where the property at `path` (a JSONPath in the
     record `build_record(fields)` makes) is typed, so the list of what is missing can link
     to the very field. Empty locations and activities are left out of the record, so
     record positions are mapped back to the form's."""
-    steps = _steps(path)
+    steps = path_steps(path) or []
     head = steps[0] if steps else ""
     if not steps or head == "@context" or head == "@type":
         return "url", "Contact details"
@@ -230,8 +223,7 @@ def missing_items(report: Report, fields: ClubFields) -> list[dict[str, Any]]:
                     "message_html": with_code(message),
                 }
             )
-    severity = {"failure": 0, "warning": 1, "notice": 2, "suggestion": 3}
-    items.sort(key=lambda i: (severity[i["severity"]], form_position(i["field"])))
+    items.sort(key=lambda i: (SEVERITY_ORDER[i["severity"]], form_position(i["field"])))
     return items
 
 
@@ -257,19 +249,13 @@ def check_fields(fields: ClubFields) -> dict[str, Any]:
             + "."
         )
     return {
-        "verdict": report_view(report)["verdict"],
+        "verdict": verdict(report),
         "status": status,
         "failures": failures,
         "items": [{k: v for k, v in i.items() if k != "message_html"} for i in items],
         "issues": [i.to_dict() for i in report.issues],
         "html_items": items,
     }
-
-
-def _issues(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    text = snippet_json(record)
-    report = validate(text, name="snippet")
-    return report_view(report, text), [i.to_dict() for i in report.issues]
 
 
 def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bool) -> None:
@@ -358,7 +344,7 @@ def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bo
                 "into your club's web page instead.",
             )
         record = build_record(fields)
-        _, issues = _issues(record)
+        issues = [i.to_dict() for i in validate(snippet_json(record), name="snippet").issues]
         failures = [i for i in issues if i["severity"] == "failure"]
         if failures:
             return build_page(

@@ -47,23 +47,37 @@ def clause_url(clause: str) -> str:
     return SPEC_URL + (f"#{anchor}" if anchor else "")
 
 
-def plain_path(path: str) -> str:
-    """A JSONPath in words: `$.location[1].address.postalCode` is "location 2 › address ›
-    postalCode" (counting from 1, as people do); the record itself is "the club record"."""
-    steps: list[str] = []
+def path_steps(path: str) -> list[str | int] | None:
+    """The steps of a JSONPath as the validator writes it: `$.location[1]['a b']` is
+    ["location", 1, "a b"]; None when it is not such a path."""
+    steps: list[str | int] = []
     rest = path.removeprefix("$")
     while rest:
         match = _STEP.match(rest)
-        if match is None:  # not a path this module writes: show it as it is
-            return path
+        if match is None:
+            return None
         key, index, quoted = match.groups()
         if index is not None:
-            number = str(int(index) + 1)
-            steps.append(f"{steps.pop()} {number}" if steps else f"item {number}")
+            steps.append(int(index))
         else:
             steps.append(key if key is not None else quoted.replace("\\'", "'"))
         rest = rest[match.end() :]
-    return " › ".join(steps) if steps else "the club record"
+    return steps
+
+
+def plain_path(path: str) -> str:
+    """A JSONPath in words: `$.location[1].address.postalCode` is "location 2 › address ›
+    postalCode" (counting from 1, as people do); the record itself is "the club record"."""
+    steps = path_steps(path)
+    if steps is None:  # not a path this module writes: show it as it is
+        return path
+    words: list[str] = []
+    for step in steps:
+        if isinstance(step, int):
+            words.append(f"{words.pop()} {step + 1}" if words else f"item {step + 1}")
+        else:
+            words.append(step)
+    return " › ".join(words) if words else "the club record"
 
 
 def with_code(message: str) -> Markup:
@@ -102,6 +116,17 @@ def _excerpt(lines: list[str], issue: Issue) -> dict[str, Any] | None:
     }
 
 
+def verdict(report: Report) -> str:
+    """The report in one sentence (the page's heading, and the API's and /build's verdict)."""
+    if report.unreadable:
+        return "The input could not be read."
+    if report.records == 0:
+        return "No club record was found."
+    if report.valid:
+        return "Valid: no failures against the Club Specification."
+    return "Not valid yet: fix the failures first."
+
+
 def report_view(report: Report, source_text: str | None = None) -> dict[str, Any]:
     """What validate.html shows: a verdict, counts and the issues grouped by severity."""
     lines = source_text.split("\n") if source_text else []
@@ -127,17 +152,9 @@ def report_view(report: Report, source_text: str | None = None) -> dict[str, Any
                 }
             )
         groups.append({"severity": severity, "heading": HEADINGS[severity], "issues": entries})
-    if report.unreadable:
-        verdict = "The input could not be read."
-    elif report.records == 0:
-        verdict = "No club record was found."
-    elif report.valid:
-        verdict = "Valid: no failures against the Club Specification."
-    else:
-        verdict = "Not valid yet: fix the failures first."
     return {
         "valid": report.valid and report.records > 0 and not report.unreadable,
-        "verdict": verdict,
+        "verdict": verdict(report),
         "summary": summary_line(report),
         "counts": report.counts(),
         "groups": groups,

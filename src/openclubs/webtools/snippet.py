@@ -40,6 +40,7 @@ AMENITIES = {
     "BabyChanging": "Baby Changing",
 }
 POSTCODE_COUNTRIES = frozenset({"", "GB", "JE", "GG", "IM"})
+MAX_PLACES = 20  # locations one form holds: a bound on what a post makes the server build
 PLACE_FIELDS = ("name", "street", "locality", "region", "postcode", "country", "lat", "lon")
 ADDRESS_KEYS = {
     "street": "streetAddress",
@@ -113,7 +114,7 @@ def fields_from_form(get: Any, getlist: Any) -> ClubFields:
     """ClubFields from a posted form (`get(name)` one value, `getlist(name)` all of them)."""
     count = get("locations", "1")
     places = []
-    for i in range(min(int(count) if count.isdigit() else 1, 20)):
+    for i in range(min(int(count) if count.isdigit() else 1, MAX_PLACES)):
         values = {k: get(f"loc-{i}-{k}", "") for k in PLACE_FIELDS}
         amenities = [a for a in getlist(f"loc-{i}-amenity") if a in AMENITIES]
         places.append(PlaceFields(**values, amenities=amenities))

@@ -21,7 +21,7 @@ from openclubs.validate.render import summary_line
 from openclubs.validate.report import Report, make_issue
 from openclubs.webtools.fetch import Fetched, FetchError, FetchPolicy, fetch_page
 from openclubs.webtools.forms import Form, FormTooLarge, parse_form, read_body, read_form
-from openclubs.webtools.report_view import report_view
+from openclubs.webtools.report_view import report_view, verdict
 
 # Fetches run in the web server's worker threads and may each take the whole time limit; a
 # bound keeps a burst of slow addresses from taking every thread (and every other page) with
@@ -111,7 +111,7 @@ def api_body(checked: Checked) -> dict[str, Any]:
     body: dict[str, Any] = {"ok": True, **checked.report.to_dict()}
     body["unreadable"] = checked.report.unreadable
     body["summary"] = summary_line(checked.report)
-    body["verdict"] = report_view(checked.report)["verdict"]
+    body["verdict"] = verdict(checked.report)
     body["titles"] = {i.type: i.issue_type.title for i in checked.report.issues}
     source: dict[str, Any] = {"kind": checked.kind, "name": checked.name}
     if checked.fetched_url:
