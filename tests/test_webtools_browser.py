@@ -41,7 +41,11 @@ def site(tmp_path: Path) -> Iterator[str]:
 
 
 def wait(browser: Any, condition: Any, timeout: float = 10) -> Any:
-    return WebDriverWait(browser, timeout).until(condition)
+    """Wait until `condition(browser)` is true. An element read while the page is being
+    replaced (a form posted, a list rebuilt) goes stale: that is "not yet", so try again."""
+    return WebDriverWait(
+        browser, timeout, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition)
 
 
 def open_build(browser: Any, site: str) -> None:
@@ -268,13 +272,10 @@ def test_on_a_phone_with_a_keyboard_and_a_screen_reader(browser: Any, site: str)
 
         def follow_link(b: Any) -> bool:
             """Click the list's link to the first activity (the list is rebuilt after each
-            check, so a link found just before a rebuild is retried)."""
-            try:
-                link = b.find_element(By.CSS_SELECTOR, '#issues a[href="#activity-0"]')
-                assert link.text == "Activity 1"
-                link.click()
-            except StaleElementReferenceException:
-                return False
+            check: a link gone stale meanwhile is retried by `wait`)."""
+            link = b.find_element(By.CSS_SELECTOR, '#issues a[href="#activity-0"]')
+            assert link.text == "Activity 1"
+            link.click()
             return bool(b.switch_to.active_element.get_attribute("id") == "activity-0")
 
         wait(browser, follow_link)
