@@ -60,7 +60,7 @@ class RecordWriter:
             out.write(b",\n" if self.count else b"")
             out.write(orjson.dumps(club.record, option=orjson.OPT_INDENT_2))
         else:
-            out.write(orjson.dumps(club.record) + b"\n")
+            out.write(club.line)
         self.count += 1
 
     def close(self) -> int:

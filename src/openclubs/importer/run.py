@@ -3,22 +3,34 @@ every row (accepted into a record, or rejected with its reason)."""
 
 from __future__ import annotations
 
+import csv
 import gc
 import multiprocessing
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.context import BaseContext
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
+
 from openclubs.importer.build import DEFAULT_BASE_URL, Built, Change, build_record
 from openclubs.ingest.openactive_sheets import is_openactive_workbook, read_openactive_workbook
 from openclubs.ingest.rows import ReadError, RowProblem, SourceRow
-from openclubs.ingest.tabular import read_csv, read_json, read_xlsx
+from openclubs.ingest.tabular import (
+    Columns,
+    CsvLayout,
+    csv_header,
+    csv_layout,
+    csv_piece_rows,
+    read_csv,
+    read_json,
+    read_xlsx,
+)
 from openclubs.normalise.geocode import Geocoder
 from openclubs.validate.engine import check_record
 from openclubs.validate.report import Issue
@@ -36,18 +48,94 @@ _SUFFIXES = {
 }
 
 
-@dataclass(slots=True)
 class ImportedClub:
-    """A Club Spec 0.2 record with where it came from, what was changed and its issues."""
+    """A Club Spec 0.2 record with where it came from, what was changed and its issues.
 
-    record: dict[str, Any]
-    row: SourceRow
-    changes: list[Change]
-    issues: list[Issue]
+    A record built in a worker process arrives encoded (its JSON, its changes and issues
+    packed): writing it as JSON Lines needs nothing more, and the dict, changes and issues are
+    only unpacked when something asks for them (a store, a log)."""
+
+    __slots__ = (
+        "_changes",
+        "_issues",
+        "_line",
+        "_packed",
+        "_record",
+        "_row",
+        "change_count",
+        "valid",
+    )
+
+    def __init__(
+        self, record: dict[str, Any], row: SourceRow, changes: list[Change], issues: list[Issue]
+    ) -> None:
+        self._record: dict[str, Any] | None = record
+        self._line: bytes | None = None
+        self._row: SourceRow | tuple[str, int, dict[str, str]] = row
+        self._changes: list[Change] | None = changes
+        self._issues: list[Issue] | None = issues
+        self._packed: bytes | None = None
+        self.valid = not any(i.severity == "failure" for i in issues)
+        self.change_count = len(changes)
+
+    @classmethod
+    def encoded_by_worker(
+        cls,
+        line: bytes,
+        where: SourceRow | tuple[str, int, dict[str, str]],
+        valid: bool,
+        change_count: int,
+        packed: bytes,
+    ) -> ImportedClub:
+        """A record from a worker: its JSON line, its row (or the file, row number and
+        columns of its CSV row, enough to make the row when it is asked for), and its
+        changes and issues packed as JSON."""
+        club = cls.__new__(cls)
+        club._record = None
+        club._line = line
+        club._row = where
+        club._changes = club._issues = None
+        club._packed = packed
+        club.valid = valid
+        club.change_count = change_count
+        return club
 
     @property
-    def valid(self) -> bool:
-        return not any(i.severity == "failure" for i in self.issues)
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = orjson.loads(self._line or b"{}")
+        return self._record
+
+    @property
+    def line(self) -> bytes:
+        """The record as one line of JSON Lines (ending with its newline)."""
+        if self._line is None:
+            self._line = orjson.dumps(self._record, option=orjson.OPT_APPEND_NEWLINE)
+        return self._line
+
+    @property
+    def row(self) -> SourceRow:
+        if isinstance(self._row, tuple):
+            file, number, columns = self._row
+            self._row = SourceRow(file, number, {}, columns=columns)
+        return self._row
+
+    @property
+    def changes(self) -> list[Change]:
+        if self._changes is None:
+            self._unpack()
+        return self._changes or []
+
+    @property
+    def issues(self) -> list[Issue]:
+        if self._issues is None:
+            self._unpack()
+        return self._issues or []
+
+    def _unpack(self) -> None:
+        changes, issues = orjson.loads(self._packed or b"[[], []]")
+        self._changes = [Change(*c) for c in changes]
+        self._issues = [Issue(*i) for i in issues]
 
     def provenance(self) -> dict[str, Any]:
         """Where the record came from and what was done to it, for the store."""
@@ -164,15 +252,14 @@ def import_files(
     validated and passed on one at a time; a geocoder needs every postcode first, so then
     the records are all built before any is passed on.
 
-    With `workers` > 1 (and no geocoder), worker processes build and validate chunks of
-    rows while this one reads the files and writes the results in their order: the result
-    is the same as with one process."""
+    With `workers` > 1 (and no geocoder), worker processes build, validate and encode
+    chunks of rows while this one hands out the work and passes the results on in row
+    order: the result is the same as with one process. A CSV file is cut into pieces at row
+    boundaries that the workers read themselves; the rows of other files are read here."""
     with _bulk():
         importer = _Importer(base_url, reject_invalid, sink)
         if workers > 1 and geocoder is None:
-            rows = importer.rows(paths, fmt, mapping)
-            for item, issues in importer.in_parallel(rows, workers, progress):
-                importer.accept(item, issues)
+            importer.in_parallel(paths, fmt, mapping, workers, progress)
             return importer.finish()
         built = importer.built(paths, fmt, mapping, progress)
         if geocoder is not None:
@@ -184,26 +271,137 @@ def import_files(
         return importer.finish()
 
 
-CHUNK = 500  # rows a worker builds at a time: enough to make passing them across cheap
-Outcome = str | tuple[dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-_ISSUE_FIELDS = tuple(f.name for f in fields(Issue))
+CHUNK = 500  # rows of a workbook or JSON file a worker builds at a time
+PIECE_BYTES = 96 * 1024  # bytes of a CSV file a worker reads at a time: about 600 rows
+# What a worker sends back for each row: (row number, why it is not a club), or
+# (row number, @id, record as a JSON line, valid, number of changes, changes and issues as JSON,
+# its failures in a few words when it is not valid)
+Outcome = tuple[Any, ...]
+Job = tuple[str, Any, str, bool]  # ("csv" or "rows", what to read, base URL, want failures)
+# the rows of a job as this process knows them: read here, or (file, columns) of a CSV piece
+_Rows = list[SourceRow] | tuple[str, dict[str, str]]
 
 
-def _build_chunk(rows: list[SourceRow], base_url: str) -> list[Outcome]:
-    """In a worker: each row's reason for rejection, or its record, changes and issues as
-    plain tuples (the compiled classes do not pickle)."""
-    out: list[Outcome] = []
-    for row in rows:
-        built = build_record(row, base_url)
-        if isinstance(built, str):
-            out.append(built)
-            continue
-        changes = [(c.field, c.before, c.after, c.reason) for c in built.changes]
-        issues = [
-            tuple(getattr(i, name) for name in _ISSUE_FIELDS) for i in check_record(built.record)
-        ]
-        out.append((built.record, changes, issues))
-    return out
+def _work(job: Job) -> list[Outcome]:
+    """In a worker: read the rows (a CSV piece, or rows read by the main process), then build,
+    validate and encode each."""
+    kind, payload, base_url, want_failures = job
+    if kind == "csv":
+        layout, columns, piece, lines_before = payload
+        rows: Iterable[SourceRow] = csv_piece_rows(
+            CsvLayout(*layout), Columns(*columns), piece, lines_before
+        )
+    else:
+        rows = payload
+    return [_outcome(row, base_url, want_failures) for row in rows]
+
+
+def _outcome(row: SourceRow, base_url: str, want_failures: bool) -> Outcome:
+    built = build_record(row, base_url)
+    if isinstance(built, str):
+        return (row.row, built)
+    record = built.record
+    issues = check_record(record)
+    valid = not any(i.severity == "failure" for i in issues)
+    changes = [(c.field, c.before, c.after, c.reason) for c in built.changes]
+    # JSON is quicker to make than a pickle; a value read from a workbook that JSON cannot
+    # hold (a time, a decimal) is kept in a change as its text
+    packed = orjson.dumps((changes, [i.values() for i in issues]), default=str)
+    failures = _failures(issues) if want_failures and not valid else ""
+    line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    return (row.row, record["@id"], line, valid, len(changes), packed, failures)
+
+
+def _failures(issues: list[Issue]) -> str:
+    return "; ".join(sorted({f"{i.path}: {i.type}" for i in issues if i.severity == "failure"}))
+
+
+def _csv_pieces(
+    path: Path, layout: CsvLayout
+) -> tuple[int, list[str], Iterator[tuple[bytes, int]]] | None:
+    """A CSV file's header row (its line number and cells) and the rest of the file in
+    pieces of about PIECE_BYTES, each cut after a line end outside quotes, with the number
+    of lines before it; None when its first part holds no header (this process reads it)."""
+    handle = path.open("rb")
+    buffer = handle.read(PIECE_BYTES)
+    cut = _safe_end(buffer, layout)
+    while not cut:
+        more = handle.read(PIECE_BYTES)
+        if not more:
+            cut = len(buffer)
+            break
+        buffer += more
+        cut = _safe_end(buffer, layout)
+    head = buffer[:cut]
+    header = csv_header(layout, head)
+    if header is None:
+        handle.close()
+        return None
+    number, cells, lines = header
+    offset = 0
+    for _ in range(lines):  # the header ends at the end of its last line
+        found = head.find(b"\n", offset)
+        offset = found + 1 if found >= 0 else len(head)
+
+    def pieces(buffer: bytes, before: int) -> Iterator[tuple[bytes, int]]:
+        try:
+            while True:
+                block = handle.read(PIECE_BYTES)
+                if not block:
+                    if buffer:
+                        yield buffer, before
+                    return
+                buffer += block
+                end = _safe_end(buffer, layout)
+                if not end:
+                    continue
+                piece, buffer = buffer[:end], buffer[end:]
+                yield piece, before
+                before += piece.count(b"\n")
+        finally:
+            handle.close()
+
+    return number, cells, pieces(head[offset:] + buffer[cut:], lines)
+
+
+def _safe_end(data: bytes, layout: CsvLayout) -> int:
+    """Where the longest beginning of `data` that ends with a line end outside quoted cells
+    ends (0 when there is none). Quoted cells are found as the csv reader finds them: a
+    quote opens one only at the start of a cell, and inside one a doubled quote (when the
+    dialect doubles quotes) is a quote, any other quote closes it."""
+    newline = data.rfind(b"\n")
+    if newline < 0 or not layout.quotechar or layout.quoting == csv.QUOTE_NONE:
+        return newline + 1
+    quote = layout.encode(layout.quotechar)
+    starts = (b"", layout.encode(layout.delimiter), b"\n", b"\r")
+    spans: list[tuple[int, int]] = []
+    opened = -1
+    at = data.find(quote)
+    while at >= 0:
+        if opened < 0:
+            before = at
+            if layout.skipinitialspace:
+                while before > 0 and data[before - 1 : before] == b" ":
+                    before -= 1
+            if data[before - 1 : before] in starts or before == 0:
+                opened = at
+            at = data.find(quote, at + 1)
+        elif layout.doublequote and data[at + 1 : at + 2] == quote:
+            at = data.find(quote, at + 2)
+        else:
+            spans.append((opened, at))
+            opened = -1
+            at = data.find(quote, at + 1)
+    if opened >= 0:
+        spans.append((opened, len(data)))
+    for first, last in reversed(spans):
+        if last < newline:
+            break
+        if first < newline:
+            newline = data.rfind(b"\n", 0, first)
+            if newline < 0:
+                return 0
+    return newline + 1
 
 
 def _pool_context() -> BaseContext:
@@ -276,74 +474,154 @@ class _Importer:
                 result.unreadable.append(str(err))
 
     def in_parallel(
-        self, rows: Iterator[SourceRow], workers: int, progress: Callable[[int], None] | None
-    ) -> Iterator[tuple[Built, list[Issue]]]:
-        """The built records and their issues, in row order, from `workers` processes; a few
-        chunks ahead at most, so memory stays flat."""
-        pending: deque[tuple[list[SourceRow], AsyncResult[list[Outcome]]]] = deque()
+        self,
+        paths: list[str],
+        fmt: Format,
+        mapping: Mapping[str, str] | None,
+        workers: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Every row built, validated and encoded by `workers` processes and taken in row
+        order; a few jobs ahead at most, so memory stays flat."""
+        pending: deque[tuple[_Rows, AsyncResult[list[Outcome]]]] = deque()
+        want_failures = self.reject_invalid
         with _pool_context().Pool(workers) as pool:
-            while True:
-                chunk = list(islice(rows, CHUNK))
-                if chunk:
-                    pending.append((chunk, pool.apply_async(_build_chunk, (chunk, self.base_url))))
-                if pending and (len(pending) > 2 * workers or not chunk):
-                    done, outcomes = pending.popleft()
-                    yield from self._outcomes(done, outcomes.get(), progress)
-                elif not chunk:
-                    return
+            for rows, payload in self.jobs(paths, fmt, mapping):
+                job: Job = (
+                    "csv" if isinstance(rows, tuple) else "rows",
+                    payload,
+                    self.base_url,
+                    want_failures,
+                )
+                pending.append((rows, pool.apply_async(_work, (job,))))
+                while len(pending) > 2 * workers:
+                    self._take(*pending.popleft(), progress)
+            while pending:
+                self._take(*pending.popleft(), progress)
 
-    def _outcomes(
-        self, rows: list[SourceRow], outcomes: list[Outcome], progress: Callable[[int], None] | None
-    ) -> Iterator[tuple[Built, list[Issue]]]:
-        for row, outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, str):
-                self.reject(row, outcome)
-            else:
-                record, changes, issues = outcome
-                built = Built(record, row, [Change(*c) for c in changes])
-                yield built, [Issue(*i) for i in issues]
-            if progress:
-                progress(1)
+    def jobs(
+        self, paths: list[str], fmt: Format, mapping: Mapping[str, str] | None
+    ) -> Iterator[tuple[_Rows, Any]]:
+        """The work for the workers: pieces of CSV files they read themselves (with the
+        file, header and columns they need), or chunks of rows read here."""
+        for name in paths:
+            path = Path(name)
+            try:
+                split = self._split_csv(path, fmt, mapping)
+                if split is None:
+                    rows = self.rows([name], fmt, mapping)
+                    while chunk := list(islice(rows, CHUNK)):
+                        yield chunk, chunk
+                    continue
+                layout, columns, pieces = split
+                where = (name, columns.names)
+                for piece, lines_before in pieces:
+                    yield where, (layout.params(), columns.made_from, piece, lines_before)
+            except ReadError as err:
+                self.result.unreadable.append(str(err))
+
+    @staticmethod
+    def _split_csv(
+        path: Path, fmt: Format, mapping: Mapping[str, str] | None
+    ) -> tuple[CsvLayout, Columns, Iterator[tuple[bytes, int]]] | None:
+        """How to cut a CSV file into pieces; None for other files and the CSV files that
+        cannot be cut (lone carriage returns, escaped quotes, UTF-16)."""
+        if not path.is_file() or detect_format(path, fmt) != "csv":
+            return None
+        layout = csv_layout(path)
+        if not layout.splittable:
+            return None
+        found = _csv_pieces(path, layout)
+        if found is None:
+            return None
+        number, headers, pieces = found
+        return layout, Columns(str(path), number, headers, mapping), pieces
+
+    def _take(
+        self, rows: _Rows, done: AsyncResult[list[Outcome]], progress: Callable[[int], None] | None
+    ) -> None:
+        outcomes = done.get()
+        if isinstance(rows, tuple):  # a CSV piece: its rows are known by their numbers
+            file, names = rows
+            self.result.rows_in[file] += len(outcomes)
+            for outcome in outcomes:
+                if len(outcome) == 2:
+                    self.reject(SourceRow(file, outcome[0], {}, columns=names), outcome[1])
+                else:
+                    self.accept_encoded((file, outcome[0], names), outcome)
+        else:
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if len(outcome) == 2:
+                    self.reject(row, outcome[1])
+                else:
+                    self.accept_encoded((row.file, row.row, row.columns), outcome, row)
+        if progress:
+            progress(len(outcomes))
 
     def reject(self, row: SourceRow, reason: str) -> None:
         self.result.rejects.append(
             RowProblem(row.file, row.row, reason, sheet=row.sheet, column=row.columns.get("name"))
         )
 
-    def accept(self, item: Built, issues: list[Issue] | None = None) -> None:
-        """Validate a built record and pass it on, unless it repeats an earlier club or
-        (with reject_invalid) fails validation."""
-        record, row = item.record, item.row
-        identifier = record["@id"]
+    def _repeats(self, identifier: str, file: str, sheet: str | None, number: int) -> bool:
+        """Whether an earlier row made the same club (reported as a late reject)."""
         first = self.seen.get(identifier)
-        if first is not None:
-            where = SourceRow(first[0], first[2], {}, sheet=first[1]).where()
-            self.late.append(
-                RowProblem(
-                    row.file,
-                    row.row,
-                    f"the same club as {where} (same name and place, so the same @id {identifier})",
-                    sheet=row.sheet,
-                )
+        if first is None:
+            self.seen[identifier] = (file, sheet, number)
+            return False
+        where = SourceRow(first[0], first[2], {}, sheet=first[1]).where()
+        self.late.append(
+            RowProblem(
+                file,
+                number,
+                f"the same club as {where} (same name and place, so the same @id {identifier})",
+                sheet=sheet,
             )
-            return
-        self.seen[identifier] = (row.file, row.sheet, row.row)
-        club = ImportedClub(
-            record, row, item.changes, check_record(record) if issues is None else issues
         )
-        if self.reject_invalid and not club.valid:
-            reasons = "; ".join(
-                sorted({f"{i.path}: {i.type}" for i in club.issues if i.severity == "failure"})
-            )
-            self.late.append(
-                RowProblem(row.file, row.row, f"invalid record ({reasons})", sheet=row.sheet)
-            )
-            return
+        return True
+
+    def _refuse_invalid(self, row: SourceRow, failures: str) -> None:
+        self.late.append(
+            RowProblem(row.file, row.row, f"invalid record ({failures})", sheet=row.sheet)
+        )
+
+    def _pass_on(self, club: ImportedClub) -> None:
         result = self.result
         result.accepted += 1
         result.valid += club.valid
-        result.changes += len(item.changes)
+        result.changes += club.change_count
         self.sink(club)
+
+    def accept(self, item: Built) -> None:
+        """Validate a built record and pass it on, unless it repeats an earlier club or
+        (with reject_invalid) fails validation."""
+        row = item.row
+        if self._repeats(item.record["@id"], row.file, row.sheet, row.row):
+            return
+        club = ImportedClub(item.record, item.row, item.changes, check_record(item.record))
+        if self.reject_invalid and not club.valid:
+            self._refuse_invalid(item.row, _failures(club.issues))
+            return
+        self._pass_on(club)
+
+    def accept_encoded(
+        self,
+        where: tuple[str, int, dict[str, str]],
+        outcome: Outcome,
+        row: SourceRow | None = None,
+    ) -> None:
+        """The same for a record a worker built, validated and encoded (`where`: its file,
+        row number and columns; `row` itself when this process read it)."""
+        _, identifier, line, valid, change_count, packed, failures = outcome
+        sheet = row.sheet if row is not None else None
+        if self._repeats(identifier, where[0], sheet, where[1]):
+            return
+        if self.reject_invalid and not valid:
+            self._refuse_invalid(row or SourceRow(where[0], where[1], {}), failures)
+            return
+        self._pass_on(
+            ImportedClub.encoded_by_worker(line, row or where, valid, change_count, packed)
+        )
 
     def finish(self) -> ImportResult:
         self.result.rejects.extend(self.late)

@@ -9,9 +9,12 @@ the CASC register's SportsOrganization form.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +113,74 @@ def mapping_only(mapping: Mapping[str, str] | None, key: str) -> bool:
     return bool(mapping) and key in {header_key(h) for h in (mapping or {}).values()}
 
 
+class Columns:
+    """How one table's columns map to canonical fields: found once from its header row, then
+    applied to every row (in this process, or in a worker given the same header row)."""
+
+    def __init__(
+        self,
+        file: str,
+        header_row: int,
+        headers: list[Any],
+        mapping: Mapping[str, str] | None,
+        sheet: str | None = None,
+    ) -> None:
+        self.made_from = (file, header_row, headers, mapping, sheet)  # to make it again
+        headers = [str(h).strip() if h is not None else "" for h in headers]
+        self.file = file
+        self.sheet = sheet
+        self.width = len(headers)
+        self.by_index, self.names = map_headers(headers, mapping)
+        # The HMRC CASC register cuts names at 40 characters and pads each cut with spaces.
+        self.cut_at = 40 if {header_key(h) for h in headers} == CASC_HEADERS else None
+        if "name" not in self.names:
+            shown = ", ".join(repr(h) for h in headers if h) or "none"
+            raise ReadError(
+                f"{file}{f' (sheet {sheet!r})' if sheet else ''}: no column with the clubs' "
+                f"names (row {header_row} has the headers {shown}). Name it with --mapping, "
+                'e.g. {"name": "Club Title"}.'
+            )
+        # the columns of plain fields, and those of address lines in their order (1-4)
+        self.plain = [(i, f) for i, f in self.by_index.items() if not f.startswith("address_line_")]
+        numbered = sorted((f, i) for i, f in self.by_index.items() if f.startswith("address_line_"))
+        self.address_lines = [i for _, i in numbered]
+        if self.address_lines:
+            self.names.setdefault("address_lines", "Address Line 1-4")
+
+    def source_row(self, number: int, values: list[Any]) -> SourceRow:
+        """One row's values under canonical names."""
+        fields: dict[str, Any] = {}
+        extra = [v for v in values[self.width :] if v is not None and str(v).strip()]
+        if extra:
+            fields["_notes"] = [
+                f"left out: {len(extra)} cell(s) beyond the last column ({extra[0]!r}...): "
+                "an unquoted delimiter inside a value?"
+            ]
+        count = len(values)
+        for index, field in self.plain:
+            value = values[index] if index < count else None
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                fields[field] = value
+        if self.address_lines:
+            lines = []
+            for index in self.address_lines:
+                value = values[index] if index < count else None
+                if value is not None and (not isinstance(value, str) or value.strip()):
+                    lines.append(value)
+            if lines:
+                fields["address_lines"] = lines
+        if self.cut_at and "name" in fields:
+            fields["name_cut_at"] = self.cut_at
+        return SourceRow(
+            self.file,
+            number,
+            fields,
+            sheet=self.sheet,
+            columns=self.names,
+            source_id=str(fields["id"]) if "id" in fields else None,
+        )
+
+
 def _rows_to_source(
     file: str,
     rows: Iterator[tuple[int, list[Any]]],
@@ -120,78 +191,130 @@ def _rows_to_source(
         header_row, headers = next(rows)
     except StopIteration:
         raise ReadError(f"{file}: the file is empty") from None
-    headers = [str(h).strip() if h is not None else "" for h in headers]
-    by_index, names = map_headers(headers, mapping)
-    # The HMRC CASC register cuts names at 40 characters and pads each cut with spaces.
-    cut_at = 40 if {header_key(h) for h in headers} == CASC_HEADERS else None
-    if "name" not in names:
-        shown = ", ".join(repr(h) for h in headers if h) or "none"
-        raise ReadError(
-            f"{file}{f' (sheet {sheet!r})' if sheet else ''}: no column with the clubs' names "
-            f"(row {header_row} has the headers {shown}). Name it with --mapping, e.g. "
-            '{"name": "Club Title"}.'
-        )
-    width = len(headers)
+    columns = Columns(file, header_row, headers, mapping, sheet)
     for number, values in rows:
-        fields: dict[str, Any] = {}
-        extra = [v for v in values[width:] if v is not None and str(v).strip()]
-        if extra:
-            fields["_notes"] = [
-                f"left out: {len(extra)} cell(s) beyond the last column ({extra[0]!r}...): "
-                "an unquoted delimiter inside a value?"
-            ]
-        lines: dict[int, Any] = {}
-        for index, field in by_index.items():
-            value = values[index] if index < len(values) else None
-            if isinstance(value, str):
-                value = value if value.strip() else None
-            if value is None:
-                continue
-            if field.startswith("address_line_"):
-                lines[int(field[-1])] = value
-            else:
-                fields[field] = value
-        if cut_at and "name" in fields:
-            fields["name_cut_at"] = cut_at
-        if lines:
-            fields["address_lines"] = [lines[k] for k in sorted(lines)]
-            names.setdefault("address_lines", "Address Line 1-4")
-        yield SourceRow(
-            file,
-            number,
-            fields,
-            sheet=sheet,
-            columns=names,
-            source_id=str(fields["id"]) if "id" in fields else None,
+        yield columns.source_row(number, values)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """How a CSV file is read: its encoding and its dialect's parameters (plain values, so
+    that a worker process can read a piece of the file the same way)."""
+
+    encoding: str
+    errors: str
+    delimiter: str
+    quotechar: str | None
+    doublequote: bool
+    escapechar: str | None
+    skipinitialspace: bool
+    quoting: int
+    # whether the file can be cut into pieces at line ends outside quoted cells: each line
+    # ends with "\n", the encoding keeps "\n" and quotes as single bytes, no escape character
+    splittable: bool = False
+
+    def params(self) -> tuple[Any, ...]:
+        """The values to make the same layout again in another process."""
+        return (
+            self.encoding,
+            self.errors,
+            self.delimiter,
+            self.quotechar,
+            self.doublequote,
+            self.escapechar,
+            self.skipinitialspace,
+            self.quoting,
+            self.splittable,
+        )
+
+    def encode(self, text: str) -> bytes:
+        """`text` as it is written in the file (without a byte order mark)."""
+        return text.encode(self.encoding).removeprefix(codecs.BOM_UTF8)
+
+    def reader(self, lines: Iterable[str]) -> Any:
+        return csv.reader(
+            lines,
+            delimiter=self.delimiter,
+            quotechar=self.quotechar,
+            doublequote=self.doublequote,
+            escapechar=self.escapechar,
+            skipinitialspace=self.skipinitialspace,
+            quoting=self.quoting,  # type: ignore[arg-type]  # one of csv's QUOTE_ values
         )
 
 
-def read_csv(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:
-    """The rows of a CSV file, read from the disk as they are wanted: the whole text is only
-    decoded once, to choose the encoding, and not kept (a large register's text held as
-    one string for the csv reader would cost four bytes a character)."""
+def csv_layout(path: Path) -> CsvLayout:
+    """The encoding (UTF-8 when all of the file is, else charset_normalizer's best guess)
+    and the dialect sniffed from the file's beginning."""
     data = path.read_bytes()
     if not data.strip():
         raise ReadError(f"{path}: the file is empty")
     encoding, errors = _encoding(data, path)
     # 80,000 bytes hold 20,000 characters; a character cut at the end is dropped
     sample = data[:80000].decode(encoding, "ignore" if errors == "strict" else errors)[:20000]
+    lone_cr = data.count(b"\r") != data.count(b"\r\n")
     del data
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    with path.open(encoding=encoding, errors=errors, newline="") as handle:
-        reader = csv.reader(handle, dialect)
+    single_bytes = '\n"'.encode(encoding).removeprefix(codecs.BOM_UTF8) == b'\n"'
+    return CsvLayout(
+        encoding,
+        errors,
+        str(dialect.delimiter),
+        dialect.quotechar,
+        bool(dialect.doublequote),
+        dialect.escapechar,
+        bool(dialect.skipinitialspace),
+        int(dialect.quoting),
+        single_bytes and dialect.escapechar is None and not lone_cr,
+    )
+
+
+def read_csv(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:
+    """The rows of a CSV file, read from the disk as they are wanted: the whole text is only
+    decoded once, to choose the encoding, and not kept (a large register's text held as
+    one string for the csv reader would cost four bytes a character)."""
+    layout = csv_layout(path)
+    with path.open(encoding=layout.encoding, errors=layout.errors, newline="") as handle:
+        reader = layout.reader(handle)
         yield from _rows_to_source(str(path), _skip_blank(_numbered(reader)), mapping)
 
 
-def _numbered(reader: Any) -> Iterator[tuple[int, list[Any]]]:
+def csv_header(layout: CsvLayout, head: bytes) -> tuple[int, list[Any], int] | None:
+    """The first row with a value in the beginning of a CSV file: its line number, its
+    cells and the number of lines read up to its end; None when there is none."""
+    reader = layout.reader(io.StringIO(head.decode(layout.encoding, layout.errors), newline=""))
+    for number, cells in _skip_blank(_numbered(reader)):
+        return number, cells, int(reader.line_num)
+    return None
+
+
+def csv_piece_rows(
+    layout: CsvLayout, columns: Columns, piece: bytes, lines_before: int
+) -> list[SourceRow]:
+    """The rows of a piece of a CSV file that starts at a row's beginning, after
+    `lines_before` lines: numbered as reading the whole file numbers them, blank rows left
+    out (what `_numbered` and `_skip_blank` do, in one loop: this runs for every row of a
+    large import)."""
+    text = piece.decode(layout.encoding, layout.errors)
+    reader = layout.reader(io.StringIO(text, newline=""))
+    rows: list[SourceRow] = []
+    start = lines_before + 1
+    for values in reader:
+        if "".join(values).strip():  # a CSV cell is always text
+            rows.append(columns.source_row(start, values))
+        start = lines_before + reader.line_num + 1
+    return rows
+
+
+def _numbered(reader: Any, lines_before: int = 0) -> Iterator[tuple[int, list[Any]]]:
     """Rows with the line each starts on (a quoted cell may span several lines)."""
-    start = 1
+    start = lines_before + 1
     for row in reader:
         yield start, row
-        start = reader.line_num + 1
+        start = lines_before + reader.line_num + 1
 
 
 def _skip_blank(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:

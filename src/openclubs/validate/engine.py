@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -61,7 +60,7 @@ def check_value(value: Any) -> tuple[list[Issue], int]:
         found_issues, is_club = _check_record(found.record, found.path, found.context)
         count += is_club
         for issue in found_issues:
-            issues.append(dataclasses.replace(issue, item=found.item) if found.item else issue)
+            issues.append(issue.placed(item=found.item) if found.item else issue)
     return issues, count
 
 
@@ -77,7 +76,7 @@ def check_text(text: str, name: str | None = None) -> tuple[list[Issue], int]:
         for block in blocks:
             found, n = _check_json(block.text, block.first_line, name)
             where = f"script block {block.index}" if len(blocks) > 1 else None
-            issues.extend(dataclasses.replace(i, item=i.item or where) for i in found)
+            issues.extend(i.placed(item=i.item or where) for i in found)
             count += n
         if count == 0 and not any(
             i.category == "conformance" and i.type.startswith("json_") for i in issues
@@ -116,9 +115,8 @@ def _check_json(text: str, first_line: int, name: str | None) -> tuple[list[Issu
 def _place(
     issue: Issue, name: str | None, line: int | None = None, column: int | None = None
 ) -> Issue:
-    return dataclasses.replace(
-        issue,
-        file=name if name is not None else issue.file,
+    return issue.placed(
+        file=name,
         line=issue.line if issue.line is not None else line,
         column=issue.column if issue.column is not None else column,
     )

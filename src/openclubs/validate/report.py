@@ -15,17 +15,65 @@ from typing import Any
 from openclubs.validate.catalogue import BY_TYPE, SEVERITY_ORDER, IssueType
 
 
-@dataclass(frozen=True, slots=True)
 class Issue:
-    severity: str
-    category: str
-    type: str
-    path: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    item: str | None = None
+    """One problem found in a record. Treated as immutable: the validator hands the same
+    issue to every record that has it, so `placed` makes a copy rather than changing one.
+    (A plain class rather than a dataclass: compiled, making one is several times quicker,
+    and the validator makes millions.)"""
+
+    __match_args__ = ("severity", "category", "type", "path", "message")
+
+    def __init__(
+        self,
+        severity: str,
+        category: str,
+        type: str,
+        path: str,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        item: str | None = None,
+    ) -> None:
+        self.severity = severity
+        self.category = category
+        self.type = type
+        self.path = path
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.item = item
+
+    def placed(
+        self,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        item: str | None = None,
+    ) -> Issue:
+        """A copy with where it was found filled in (each given value replaces the old)."""
+        return Issue(
+            self.severity,
+            self.category,
+            self.type,
+            self.path,
+            self.message,
+            file if file is not None else self.file,
+            line if line is not None else self.line,
+            column if column is not None else self.column,
+            item if item is not None else self.item,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Issue) and self.values() == other.values()
+
+    def __hash__(self) -> int:
+        return hash(self.values())
+
+    def __repr__(self) -> str:
+        return "Issue(" + ", ".join(repr(v) for v in self.values()) + ")"
 
     @property
     def issue_type(self) -> IssueType:
@@ -40,6 +88,20 @@ class Issue:
             self.path,
             self.type,
             self.message,
+        )
+
+    def values(self) -> tuple[Any, ...]:
+        """The fields in order (`Issue(*values)` makes the issue again)."""
+        return (
+            self.severity,
+            self.category,
+            self.type,
+            self.path,
+            self.message,
+            self.file,
+            self.line,
+            self.column,
+            self.item,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,7 +4,6 @@ fetcher."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +91,7 @@ async def check_input(form: Form, policy: FetchPolicy) -> Checked:
         except FetchError as err:
             report = Report(sources=1)
             issue = make_issue("source_unreadable", "$", detail=str(err))
-            report.issues.append(dataclasses.replace(issue, file=url))
+            report.issues.append(issue.placed(file=url))
             return Checked(report, "", "url", url)
         report = validate(fetched.text, name=fetched.url)
         return Checked(report, fetched.text, "url", url, fetched.url)
