@@ -162,7 +162,9 @@ def main() -> int:
         cpu = time.process_time()
         with (Path(tmp) / "out.jsonl").open("wb") as handle:
             writer = RecordWriter(handle, "jsonl")  # as `openclubs import -o out.jsonl` does
-            result = import_files([str(register)], sink=writer.write, workers=args.workers)
+            result = import_files(
+                [str(register)], sink=writer.write, workers=args.workers, details=False
+            )
             written = writer.close()
         done = time.perf_counter()
         cpu = time.process_time() - cpu

@@ -155,6 +155,9 @@ def import_command(
     total = _estimate_rows(files) if not quiet and sys.stderr.isatty() else 0
 
     def run(sink: Callable[[ImportedClub], None] | None = None) -> ImportResult:
+        # a sink only writes the records: their changes and issues need not come back
+        details = sink is None
+
         def go(progress: Callable[[int], None] | None) -> ImportResult:
             return import_files(
                 list(files),
@@ -166,6 +169,7 @@ def import_command(
                 progress=progress,
                 sink=sink,
                 workers=workers,
+                details=details,
             )
 
         if total > 2000:  # a progress bar on long files

@@ -42,6 +42,8 @@ _AGE_OVER = re.compile(r"^\s*(\d{1,2})\s*(?:\+|and over|plus)\s*$", re.I)
 _SPLIT = re.compile(r"\s*[,;/|]\s*|\s+and\s+")
 _CARE_OF = re.compile(r"^\s*(?:c/o|c\\o|care of)\b", re.I)
 _SLUG = re.compile(r"[^a-z0-9]+")
+_WEB_ID = re.compile(r"^https?://\S+$")
+_NOT_LETTER = re.compile(r"[^a-z]")
 _PLACEHOLDER = re.compile(r"^(?:n/?a|none|nil|tbc|unknown|-+|\.+|[a-z]{1,2})$", re.I)
 
 
@@ -160,7 +162,7 @@ def build_record(row: SourceRow, base_url: str = DEFAULT_BASE_URL) -> Built | st
 
 def _identifier(built: Built, row: SourceRow, base_url: str, places: list[dict[str, Any]]) -> str:
     source = row.source_id
-    if source and re.match(r"^https?://\S+$", source):
+    if source and _WEB_ID.match(source):
         return source
     base = base_url.rstrip("/")
     if source:
@@ -304,7 +306,7 @@ def _map_each(values: list[Any]) -> Mapped:
 def _suitability(built: Built, f: dict[str, Any]) -> None:
     gender = f.get("gender")
     if gender is not None:
-        key = re.sub(r"[^a-z]", "", str(gender).casefold().rpartition("/")[2])
+        key = _NOT_LETTER.sub("", str(gender).casefold().rpartition("/")[2])
         meant = GENDER_WORDS.get(key)
         if meant:
             built.record["genderRestriction"] = f"https://openactive.io/{meant}"
@@ -438,9 +440,13 @@ def _place(built: Built, raw: dict[str, Any], club_name: str, label: str) -> dic
 def _address_lines(values: list[Any], club_name: str) -> list[str]:
     """Free-form address lines, tidied: blanks and placeholders ("n/a") dropped, a first line
     that only repeats the club's name dropped, and a last line "Kendal,  Cumbria" split."""
-    tidied, first_key = _tidy_lines(tuple(str(v) for v in values if v is not None))
-    lines = list(tidied)
-    if lines and first_key == _dashed(club_name).replace("-", ""):
+    lines: list[str] = []
+    for value in values:
+        if value is not None:
+            line = _tidy_line(value if isinstance(value, str) else str(value))
+            if line:
+                lines.append(line)
+    if lines and _squashed(lines[0]) == _dashed(club_name).replace("-", ""):
         lines = lines[1:]
     if lines and "," in lines[-1]:
         lines[-1:] = [p.strip() for p in lines[-1].split(",") if p.strip()]
@@ -448,12 +454,12 @@ def _address_lines(values: list[Any], club_name: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)  # streets, towns and counties recur throughout a register
-def _tidy_lines(values: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
-    """The lines cleaned, without blanks and placeholders, and the first one's letters and
-    digits (to compare with the club's name)."""
-    lines = (line for line in (clean_text(v) for v in values) if line)
-    kept = tuple(line for line in lines if not _PLACEHOLDER.match(line))
-    return kept, _SLUG.sub("", kept[0].casefold()) if kept else ""
+def _tidy_line(value: str) -> str | None:
+    """The line cleaned; None when nothing or only a placeholder is left."""
+    line = clean_text(value)
+    if not line or _PLACEHOLDER.match(line):
+        return None
+    return line
 
 
 @lru_cache(maxsize=4096)

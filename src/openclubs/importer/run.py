@@ -85,7 +85,7 @@ class ImportedClub:
         where: SourceRow | tuple[str, int, dict[str, str]],
         valid: bool,
         change_count: int,
-        packed: bytes,
+        packed: bytes | None,
     ) -> ImportedClub:
         """A record from a worker: its JSON line, its row (or the file, row number and
         columns of its CSV row, enough to make the row when it is asked for), and its
@@ -133,7 +133,11 @@ class ImportedClub:
         return self._issues or []
 
     def _unpack(self) -> None:
-        changes, issues = orjson.loads(self._packed or b"[[], []]")
+        if self._packed is None:
+            raise RuntimeError(
+                "this club was imported with details=False: its changes and issues were not kept"
+            )
+        changes, issues = orjson.loads(self._packed)
         self._changes = [Change(*c) for c in changes]
         self._issues = [Issue(*i) for i in issues]
 
@@ -243,6 +247,7 @@ def import_files(
     progress: Callable[[int], None] | None = None,
     sink: Callable[[ImportedClub], None] | None = None,
     workers: int = 1,
+    details: bool = True,
 ) -> ImportResult:
     """Import every file; a file that cannot be read is recorded, never fatal to the others.
 
@@ -255,11 +260,14 @@ def import_files(
     With `workers` > 1 (and no geocoder), worker processes build, validate and encode
     chunks of rows while this one hands out the work and passes the results on in row
     order: the result is the same as with one process. A CSV file is cut into pieces at row
-    boundaries that the workers read themselves; the rows of other files are read here."""
+    boundaries that the workers read themselves; the rows of other files are read here.
+    With `details=False` the workers do not send back each record's changes and issues
+    (only their counts): for a sink that only writes the records, such as JSON Lines
+    output, this saves a tenth of the work; asking such a club for them is an error."""
     with _bulk():
         importer = _Importer(base_url, reject_invalid, sink)
         if workers > 1 and geocoder is None:
-            importer.in_parallel(paths, fmt, mapping, workers, progress)
+            importer.in_parallel(paths, fmt, mapping, workers, progress, details)
             return importer.finish()
         built = importer.built(paths, fmt, mapping, progress)
         if geocoder is not None:
@@ -274,10 +282,11 @@ def import_files(
 CHUNK = 500  # rows of a workbook or JSON file a worker builds at a time
 PIECE_BYTES = 96 * 1024  # bytes of a CSV file a worker reads at a time: about 600 rows
 # What a worker sends back for each row: (row number, why it is not a club), or
-# (row number, @id, record as a JSON line, valid, number of changes, changes and issues as JSON,
-# its failures in a few words when it is not valid)
+# (row number, @id, record as a JSON line, valid, number of changes, changes and issues as
+# JSON or None, its failures in a few words when it is not valid)
 Outcome = tuple[Any, ...]
-Job = tuple[str, Any, str, bool]  # ("csv" or "rows", what to read, base URL, want failures)
+# ("csv" or "rows", what to read, (base URL, want failures, want changes and issues))
+Job = tuple[str, Any, tuple[str, bool, bool]]
 # the rows of a job as this process knows them: read here, or (file, columns) of a CSV piece
 _Rows = list[SourceRow] | tuple[str, dict[str, str]]
 
@@ -285,7 +294,7 @@ _Rows = list[SourceRow] | tuple[str, dict[str, str]]
 def _work(job: Job) -> list[Outcome]:
     """In a worker: read the rows (a CSV piece, or rows read by the main process), then build,
     validate and encode each."""
-    kind, payload, base_url, want_failures = job
+    kind, payload, (base_url, want_failures, details) = job
     if kind == "csv":
         layout, columns, piece, lines_before = payload
         rows: Iterable[SourceRow] = csv_piece_rows(
@@ -293,23 +302,32 @@ def _work(job: Job) -> list[Outcome]:
         )
     else:
         rows = payload
-    return [_outcome(row, base_url, want_failures) for row in rows]
+    return [_outcome(row, base_url, want_failures, details) for row in rows]
 
 
-def _outcome(row: SourceRow, base_url: str, want_failures: bool) -> Outcome:
+def _outcome(row: SourceRow, base_url: str, want_failures: bool, details: bool) -> Outcome:
     built = build_record(row, base_url)
     if isinstance(built, str):
         return (row.row, built)
     record = built.record
     issues = check_record(record)
     valid = not any(i.severity == "failure" for i in issues)
-    changes = [(c.field, c.before, c.after, c.reason) for c in built.changes]
-    # JSON is quicker to make than a pickle; a value read from a workbook that JSON cannot
-    # hold (a time, a decimal) is kept in a change as its text
-    packed = orjson.dumps((changes, [i.values() for i in issues]), default=str)
+    packed = _pack(built.changes, issues) if details else None
     failures = _failures(issues) if want_failures and not valid else ""
     line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-    return (row.row, record["@id"], line, valid, len(changes), packed, failures)
+    return (row.row, record["@id"], line, valid, len(built.changes), packed, failures)
+
+
+def _pack(changes: list[Change], issues: list[Issue]) -> bytes:
+    """A record's changes and issues as JSON: quicker to make than a pickle."""
+    values = (
+        [(c.field, c.before, c.after, c.reason) for c in changes],
+        [i.values() for i in issues],
+    )
+    try:
+        return orjson.dumps(values)
+    except TypeError:  # a value read from a workbook that JSON cannot hold: kept as text
+        return orjson.dumps(values, default=str)
 
 
 def _failures(issues: list[Issue]) -> str:
@@ -480,19 +498,15 @@ class _Importer:
         mapping: Mapping[str, str] | None,
         workers: int,
         progress: Callable[[int], None] | None,
+        details: bool = True,
     ) -> None:
         """Every row built, validated and encoded by `workers` processes and taken in row
         order; a few jobs ahead at most, so memory stays flat."""
         pending: deque[tuple[_Rows, AsyncResult[list[Outcome]]]] = deque()
-        want_failures = self.reject_invalid
+        how = (self.base_url, self.reject_invalid, details)
         with _pool_context().Pool(workers) as pool:
             for rows, payload in self.jobs(paths, fmt, mapping):
-                job: Job = (
-                    "csv" if isinstance(rows, tuple) else "rows",
-                    payload,
-                    self.base_url,
-                    want_failures,
-                )
+                job: Job = ("csv" if isinstance(rows, tuple) else "rows", payload, how)
                 pending.append((rows, pool.apply_async(_work, (job,))))
                 while len(pending) > 2 * workers:
                     self._take(*pending.popleft(), progress)

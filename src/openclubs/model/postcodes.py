@@ -7,7 +7,6 @@ and optional letter or digit) and an inward code (a digit and two letters, never
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 _OUTWARD = (
@@ -22,14 +21,34 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _LETTER_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "5": "S"})
 
 
-@dataclass(frozen=True, slots=True)
 class PostcodeCheck:
-    """The verdict on one postcode: its canonical form when well formed, else a reason."""
+    """The verdict on one postcode: its canonical form when well formed, else a reason.
+    (A plain class: compiled, it is made several times quicker than a dataclass.)"""
 
-    text: str
-    canonical: str | None
-    reason: str = ""
-    did_you_mean: str | None = None
+    def __init__(
+        self, text: str, canonical: str | None, reason: str = "", did_you_mean: str | None = None
+    ) -> None:
+        self.text = text
+        self.canonical = canonical
+        self.reason = reason
+        self.did_you_mean = did_you_mean
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PostcodeCheck) and (
+            self.text,
+            self.canonical,
+            self.reason,
+            self.did_you_mean,
+        ) == (other.text, other.canonical, other.reason, other.did_you_mean)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.canonical))
+
+    def __repr__(self) -> str:
+        return (
+            f"PostcodeCheck({self.text!r}, {self.canonical!r}, {self.reason!r}, "
+            f"{self.did_you_mean!r})"
+        )
 
     @property
     def ok(self) -> bool:

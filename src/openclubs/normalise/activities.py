@@ -110,11 +110,22 @@ _ENDS_IN_CLUB = re.compile(r"\b(\w{3,})(club)\b")
 Match = tuple[Concept | None, str]
 
 
+def _glued_club(text: str) -> bool:
+    """Whether "club" ends a longer word (most names have it as a word of its own, and the
+    check is quicker than the substitution)."""
+    at = text.find("club")
+    while at >= 0:
+        if at > 0 and text[at - 1].isalnum():
+            return True
+        at = text.find("club", at + 4)
+    return False
+
+
 def _tokens(text: str) -> list[str]:
     text = text.casefold()
     if "&" in text:
         text = text.replace("&", " and ")
-    if "club" in text:  # "CRICKETCLUB"
+    if _glued_club(text):  # "CRICKETCLUB"
         text = _ENDS_IN_CLUB.sub(r"\1 \2", text)
     return _WORDS.findall(text)
 

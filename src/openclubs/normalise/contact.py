@@ -159,6 +159,7 @@ def clean_email(s: str | None) -> Cleaned:
 
 
 _HTTP = re.compile(r"^(https?)(?::/{0,3}|/{1,3})(?=[^/])", re.I)
+_OTHER_SCHEME = re.compile(r"(?:mailto|tel|javascript):", re.I)
 _AUTHORITY = re.compile(r"(https?://)([^/?#]*)(.*)", re.S)
 _DOUBLED = re.compile(r"^(?:https?:/*)+(?=https?:)", re.I)
 _HOST = re.compile(r"^(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)$")
@@ -176,7 +177,7 @@ def clean_url(s: str | None) -> Cleaned:
     scheme = _HTTP.match(text)
     if scheme is not None:
         text = scheme.group(1).lower() + "://" + text[scheme.end() :]
-    elif "://" in text or re.match(r"(?:mailto|tel|javascript):", text, re.I):
+    elif "://" in text or _OTHER_SCHEME.match(text):
         return None, f"it is not a web address ({text.partition(':')[0]}:)."
     elif "@" in text.partition("/")[0]:
         return None, "it looks like an email address, not a web address."

@@ -5,7 +5,6 @@ wrapper."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from openclubs.model.kinds import OPPORTUNITY_TYPES
@@ -13,15 +12,23 @@ from openclubs.model.kinds import OPPORTUNITY_TYPES
 _RPDE_ITEM_KEYS = frozenset({"data", "state", "kind", "id", "modified"})
 
 
-@dataclass(frozen=True, slots=True)
 class Found:
-    """A record, where it is (JSONPath), its RPDE item id, and the @context around it."""
+    """A record, where it is (JSONPath), its RPDE item id, and the @context around it.
+    (A plain class: compiled, it is made several times quicker than a dataclass.)"""
 
-    record: Any
-    path: str
-    item: str | None = None
-    context: Any = None
-    wrapped: bool = False
+    def __init__(
+        self,
+        record: Any,
+        path: str,
+        item: str | None = None,
+        context: Any = None,
+        wrapped: bool = False,
+    ) -> None:
+        self.record = record
+        self.path = path
+        self.item = item
+        self.context = context
+        self.wrapped = wrapped
 
 
 def find_records(value: Any, path: str = "$", context: Any = None) -> Iterator[Found]:
