@@ -35,6 +35,7 @@ COMPILED = (
     "openclubs/normalise/activities.py",
     "openclubs/importer/build.py",
     "openclubs/ingest/tabular.py",
+    "openclubs/ingest/rows.py",
 )
 STAMP = SRC / "openclubs" / ".compiled-stamp"
 

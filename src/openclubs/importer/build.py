@@ -96,21 +96,33 @@ def club_key(name: str, where: str) -> str:
     its first place (two "Barrow Cricket Club"s or two "Rainham Cricket Club"s stay apart). The same
     list imported again gives the same ids; a club whose district or town changes gets a new
     one."""
-    slug = _dashed(name).strip("-")[:60] or "club"
+    slug = _dashed(name)[:60] or "club"
     digest = hashlib.sha1(f"{slug}|{_squashed(where)}".encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
 
 
 @lru_cache(maxsize=16)  # a club's name is slugged twice in a row: for its @id and its address
 def _dashed(text: str) -> str:
-    """Lower-case letters and digits, with a "-" for each run of anything else."""
-    return _SLUG.sub("-", text.casefold())
+    """Lower-case letters and digits, with a "-" for each run of anything else between
+    them."""
+    return "-".join(_runs(text.casefold()))
 
 
 @lru_cache(maxsize=65536)  # district|town|county: repeated throughout a register
 def _squashed(text: str) -> str:
     """Only the lower-case letters and digits."""
-    return _SLUG.sub("", text.casefold())
+    return "".join(_runs(text.casefold()))
+
+
+def _runs(folded: str) -> list[str]:
+    """The runs of letters a-z and digits of a case-folded text. Most names are plain ASCII
+    words and numbers between spaces: splitting them is several times quicker than the
+    regular expression."""
+    if folded.isascii():
+        words = folded.split()
+        if all(word.isalnum() for word in words):
+            return words
+    return [run for run in _SLUG.split(folded) if run]
 
 
 def build_record(row: SourceRow, base_url: str = DEFAULT_BASE_URL) -> Built | str:
@@ -166,7 +178,7 @@ def _identifier(built: Built, row: SourceRow, base_url: str, places: list[dict[s
         return source
     base = base_url.rstrip("/")
     if source:
-        return f"{base}/clubs/{_SLUG.sub('-', source.casefold()).strip('-') or 'club'}"
+        return f"{base}/clubs/{_dashed(source) or 'club'}"
     where = ""
     for place in places:  # the first place with an address: its postcode district and town
         address = place.get("address", {})

@@ -21,20 +21,46 @@ address fields).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(slots=True)
 class SourceRow:
-    """One input row, where it came from, and its values under canonical names."""
+    """One input row, where it came from, and its values under canonical names. (A plain
+    class: compiled, one is made several times quicker than a dataclass, once a row.)"""
 
-    file: str
-    row: int  # 1-based row (line) number in the file or sheet
-    fields: dict[str, Any]
-    sheet: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # canonical name -> column header
-    source_id: str | None = None  # the source's own id for the club, when it has one
+    def __init__(
+        self,
+        file: str,
+        row: int,  # 1-based row (line) number in the file or sheet
+        fields: dict[str, Any],
+        sheet: str | None = None,
+        columns: dict[str, str] | None = None,  # canonical name -> column header
+        source_id: str | None = None,  # the source's own id for the club, when it has one
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.fields = fields
+        self.sheet = sheet
+        self.columns: dict[str, str] = columns if columns is not None else {}
+        self.source_id = source_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceRow) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.sheet, self.row))
+
+    def __repr__(self) -> str:
+        return "SourceRow(" + ", ".join(repr(v) for v in self._values()) + ")"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the call that makes it again: rows are sent to worker processes, and
+        a compiled class has no instance dictionary for pickle to copy."""
+        return (SourceRow, self._values())
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.file, self.row, self.fields, self.sheet, self.columns, self.source_id)
 
     def where(self, canonical: str | None = None) -> str:
         """'file.csv, row 12, column "Postcode"' for messages."""

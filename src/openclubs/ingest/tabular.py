@@ -252,7 +252,7 @@ def csv_layout(path: Path) -> CsvLayout:
     encoding, errors = _encoding(data, path)
     # 80,000 bytes hold 20,000 characters; a character cut at the end is dropped
     sample = data[:80000].decode(encoding, "ignore" if errors == "strict" else errors)[:20000]
-    lone_cr = data.count(b"\r") != data.count(b"\r\n")
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
     del data
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
