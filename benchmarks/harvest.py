@@ -1,23 +1,31 @@
 """How fast, and in how much memory, a large RPDE feed is harvested: openclubs against the PyPI
-`openactive` reader, on the same feed served on 127.0.0.1, in the same run.
+`openactive` reader, on the same feed served on 127.0.0.1, in the same run, with the ceiling
+any reader meets on this machine.
 
 A child process serves a feed of --items club items (default 1,000,000; change-number
-ordering, 500 items a page, each item a Club Spec SportsClub of about 1 KB, generated from its
-position so the server costs the same for every page). Each harvester runs in a child process
-of its own, measured there:
+ordering, 500 items a page, each item a Club Spec SportsClub of about 740 bytes, made from its
+position). By default (`--server prerendered`) every page is made once before the runs and
+served from memory, so that the server takes next to no processor from the readers (on 2
+cores, a server making each page when asked, `--server live`, costs about 8 µs of processor
+an item, taken from the reader's second core). Each reader runs in a child process of its own,
+measured there, in this order:
 
+- fetch: every page fetched with httpx (the HTTP client openclubs uses), its `next` found with
+  a regular expression, nothing parsed: the ceiling of any reader;
+- fetch+parse: the same, each page parsed with orjson.loads: the least any reader must do;
+- openactive (PyPI, the official Python reader): `get_opportunities(url, seconds_wait_next=0)`,
+  which keeps every item in a dict in memory;
+- openclubs-walk: openclubs' feed walker alone (every page fetched, parsed and its items
+  checked as RPDE items; nothing validated or stored), the part comparable to openactive;
 - openclubs: `harvest_feed` into a fresh SQLite store (every item parsed, checked against the
   Club Spec rules and written with its checkpoint, page by page), with its resident memory
-  sampled after 10 % of the feed and at the end;
-- openclubs-walk: openclubs' feed walker alone (every page fetched, parsed and checked;
-  nothing stored), the part comparable to a reader that only collects items;
-- openactive (PyPI, the official Python reader): `get_opportunities(url, seconds_wait_next=0)`,
-  which keeps every item in a dict in memory.
+  sampled after 10 % of the feed and at the end.
 
-Prints items, seconds, items/s and peak resident memory for each, and the ratio. Figures only.
+Prints items, seconds, items/s, processor time per item (the reader's, and the server's in
+the same run) and peak resident memory for each, and the ratio. Figures only.
 
-    .venv/bin/python benchmarks/harvest.py [--items 1000000]
-        [--only openclubs|openclubs-walk|openactive] [--check-workers 0] [--no-prefetch]
+    .venv/bin/python benchmarks/harvest.py [--items 1000000] [--only NAME ...]
+        [--server prerendered|live] [--check-workers 0] [--no-prefetch]
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -85,8 +94,28 @@ def item(n: int) -> dict[str, Any]:
     }
 
 
-def serve(port: int, total: int) -> None:
+def page_body(base: str, after: int, total: int) -> bytes:
+    """The feed's page after change number `after`, as served."""
+    numbers = range(after + 1, min(after + PER_PAGE, total) + 1)
+    if not numbers:
+        return orjson.dumps({"next": f"{base}?afterChangeNumber={after}", "items": []})
+    body = {
+        "next": f"{base}?afterChangeNumber={numbers[-1]}",
+        "items": [item(n) for n in numbers],
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    return orjson.dumps(body)
+
+
+def serve(port: int, total: int, prerendered: bool, ready: Any) -> None:
+    """Serve the feed. `prerendered`: every page is made once, before the first request, and
+    served from memory, so that the server costs next to no processor while a reader runs
+    (on 2 cores, a server making pages takes processor time from the reader it serves)."""
     base = f"http://127.0.0.1:{port}/feed"
+    pages: dict[int, bytes] = {}
+    if prerendered:
+        for after in range(0, total + 1, PER_PAGE):
+            pages[after] = page_body(base, after, total)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -94,16 +123,9 @@ def serve(port: int, total: int) -> None:
         def do_GET(self) -> None:
             query = parse_qs(urlsplit(self.path).query)
             after = int(query.get("afterChangeNumber", ["0"])[0])
-            numbers = range(after + 1, min(after + PER_PAGE, total) + 1)
-            if numbers:
-                body = {
-                    "next": f"{base}?afterChangeNumber={numbers[-1]}",
-                    "items": [item(n) for n in numbers],
-                    "license": "https://creativecommons.org/licenses/by/4.0/",
-                }
-            else:
-                body = {"next": f"http://127.0.0.1:{port}{self.path}", "items": []}
-            data = orjson.dumps(body)
+            data = pages.get(after)
+            if data is None:
+                data = page_body(base, after, total)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -113,7 +135,15 @@ def serve(port: int, total: int) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    ready.set()
+    server.serve_forever()
+
+
+def process_cpu(pid: int) -> float:
+    """Processor seconds (user and system) used so far by process `pid` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb() -> float:
@@ -165,6 +195,50 @@ def run_openclubs(url: str, total: int, prefetch: bool = True, workers: int = 0)
     }
 
 
+_NEXT = re.compile(rb'"next":"([^"]+)"')
+
+
+def run_fetch(url: str, total: int, prefetch: bool = True, workers: int = 0) -> dict[str, Any]:
+    """The ceiling of any reader: every page fetched with the HTTP client openclubs uses, its
+    `next` found with a regular expression (nothing parsed)."""
+    import httpx
+
+    items = 0
+    start = time.perf_counter()
+    with httpx.Client() as http:
+        while True:
+            body = http.get(url).content
+            found = _NEXT.search(body)
+            assert found is not None, body[:200]
+            after = found.group(1).decode()
+            if after == url:
+                break
+            items += body.count(b'"state":"updated"')
+            url = after
+    seconds = time.perf_counter() - start
+    return {"items": items, "seconds": seconds, "cpu": cpu_seconds(), "peak_mb": peak_mb()}
+
+
+def run_fetch_parse(
+    url: str, total: int, prefetch: bool = True, workers: int = 0
+) -> dict[str, Any]:
+    """Every page fetched as `fetch` does and parsed with orjson.loads (what any reader must do
+    at least), nothing else."""
+    import httpx
+
+    items = 0
+    start = time.perf_counter()
+    with httpx.Client() as http:
+        while True:
+            page = orjson.loads(http.get(url).content)
+            items += len(page["items"])
+            if page["next"] == url:
+                break
+            url = page["next"]
+    seconds = time.perf_counter() - start
+    return {"items": items, "seconds": seconds, "cpu": cpu_seconds(), "peak_mb": peak_mb()}
+
+
 def run_walk(url: str, total: int, prefetch: bool = True, workers: int = 0) -> dict[str, Any]:
     """openclubs' feed walker alone (fetch, parse and check every page; nothing stored)."""
     from openclubs.harvest.rpde_client import walk_feed
@@ -190,7 +264,13 @@ def run_openactive(url: str, total: int, prefetch: bool = True, workers: int = 0
     }
 
 
-RUNS = {"openclubs": run_openclubs, "openclubs-walk": run_walk, "openactive": run_openactive}
+RUNS = {
+    "fetch": run_fetch,
+    "fetch+parse": run_fetch_parse,
+    "openactive": run_openactive,
+    "openclubs-walk": run_walk,
+    "openclubs": run_openclubs,
+}
 
 
 def child(which: str, url: str, total: int, extra: list[str]) -> dict[str, Any]:
@@ -211,7 +291,17 @@ def child(which: str, url: str, total: int, extra: list[str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=RUNS)
+    parser.add_argument(
+        "--only", choices=RUNS, action="append", help="run only this reader (repeatable)"
+    )
+    parser.add_argument(
+        "--server",
+        choices=("prerendered", "live"),
+        default="prerendered",
+        help="prerendered: pages made once before the runs and served from memory (the "
+        "server then takes next to no processor from the readers); live: each page made "
+        "when asked for",
+    )
     parser.add_argument(
         "--check-workers",
         type=int,
@@ -235,21 +325,30 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = multiprocessing.Process(target=serve, args=(port, args.items), daemon=True)
+    ready = multiprocessing.Event()
+    prerendered = args.server == "prerendered"
+    server = multiprocessing.Process(
+        target=serve, args=(port, args.items, prerendered, ready), daemon=True
+    )
     server.start()
-    time.sleep(0.5)
+    while not ready.wait(1.0):  # making every page first takes a few seconds a million items
+        if not server.is_alive():
+            sys.exit("the feed server failed to start")
+    assert server.pid is not None
     url = f"http://127.0.0.1:{port}/feed"
-    print(f"feed: {args.items:,} club items, {PER_PAGE} a page, on {url}")
+    print(f"feed: {args.items:,} club items, {PER_PAGE} a page, on {url} ({args.server} pages)")
     mode = "no prefetch" if args.no_prefetch else "prefetch"
     print(f"openclubs: {mode}, {args.check_workers} checking worker(s)")
     figures: dict[str, dict[str, Any]] = {}
     try:
         for which in RUNS:
-            if args.only and args.only != which:
+            if args.only and which not in args.only:
                 continue
             extra = ["--check-workers", str(args.check_workers)]
             extra += ["--no-prefetch"] if args.no_prefetch else []
+            served = process_cpu(server.pid)
             figures[which] = found = child(which, url, args.items, extra)
+            served = process_cpu(server.pid) - served
             if "error" in found:
                 print(f"{which}: failed: {found['error']}")
                 continue
@@ -257,8 +356,9 @@ def main() -> None:
             found["rate"] = rate
             line = (
                 f"{which:>14}: {found['items']:,} items in {found['seconds']:.1f} s = "
-                f"{rate:,.0f} items/s ({found['cpu'] / found['items'] * 1e6:,.0f} µs of "
-                f"processor per item); peak memory {found['peak_mb']:,.0f} MB"
+                f"{rate:,.0f} items/s ({found['cpu'] / found['items'] * 1e6:,.1f} µs of "
+                f"processor per item, the server's {served / found['items'] * 1e6:,.1f} µs); "
+                f"peak memory {found['peak_mb']:,.0f} MB"
             )
             if "rss_mb" in found:
                 line += (

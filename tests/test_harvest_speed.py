@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from openclubs.harvest.records import club_records
 from openclubs.harvest.rpde_client import FeedGone, FeedInvalid, Page, walk_feed
 from openclubs.harvest.runner import HarvestOptions, harvest_feed
 from openclubs.store.base import Store, open_store
+from openclubs.store.sqlite import HARVEST_CHECKPOINT_PAGES
 from openclubs.validate.engine import check_record
 from tests.conftest import LocalSite
 from tests.test_harvest_rpde import Sleeps, path_of
@@ -357,3 +359,30 @@ def test_migration_2_keeps_every_item_and_the_organiser_index_is_used(
     assert after == before and len(after) == 5
     assert "WITHOUT ROWID" in str(sql[0][0])
     assert any("harvest_items_organiser" in str(row[-1]) for row in plan)
+
+
+# -- WAL checkpoints while harvesting ----------------------------------------------------------
+
+
+def test_harvesting_checkpoints_the_wal_less_often_and_every_page_stays_committed(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "h.sqlite3")
+    store = open_store(db)
+    store.migrate()
+    assert store.harvest_query("PRAGMA wal_autocheckpoint") == [(1000,)]  # SQLite's default
+    feed = "https://feeds.example.org/rpde"
+    register_feed(store, feed)
+    for n in range(4):
+        items = [club(k, k) for k in range(100 * n, 100 * n + 100)]
+        apply_page(store, feed, Page(feed + f"?p={n}", feed + f"?p={n + 1}", items, False))
+
+    assert store.harvest_query("PRAGMA wal_autocheckpoint") == [(HARVEST_CHECKPOINT_PAGES,)]
+    # another connection (the web app, or the harvest resumed after a SIGKILL) sees every page
+    # committed so far, read from the WAL before it is copied back
+    with sqlite3.connect(db) as reader:
+        counted = reader.execute("SELECT count(*) FROM clubs WHERE state = 'updated'").fetchone()
+        feeds = reader.execute("SELECT next_url, items FROM harvest_feeds").fetchall()
+    store.close()
+    assert counted == (400,)
+    assert feeds == [(feed + "?p=4", 400)]

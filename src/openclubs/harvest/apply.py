@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -186,8 +186,10 @@ def _in_chunks(ids: list[str]) -> Iterator[tuple[list[str], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
-@dataclass(frozen=True, slots=True)
-class _Prior:
+class _Prior(NamedTuple):
+    """What an item gave before (a row of harvest_items), or what it gives once applied in
+    this page (a tuple: one is made for every applied item, in case its id comes again)."""
+
     state: str
     modified: str
     club_ids: list[str]
@@ -269,11 +271,12 @@ class _Writer:
             todo.append((index, item, item_id, key, what, records))
         # records of items seen before may be unchanged (a first harvest asks nothing more)
         self._known([r["@id"] for _, _, i, _, _, rs in todo if i in stored for r in rs])
+        counts, clubs = self.counts, self.clubs
+        counts.items += len(todo)
         for index, item, item_id, key, what, records in todo:
-            self.counts.items += 1
             prior = stored.get(item_id)
             if prior is not None and key <= prior.key:
-                self.counts.skipped += 1
+                counts.skipped += 1
                 continue
             made = self._item(index, item, item_id, page_url, what, records)
             if made is None:  # refused (--strict): what was stored stays
@@ -281,11 +284,11 @@ class _Writer:
             if prior is not None:
                 self.undo(prior)
             for triple in made.triples:
-                self.clubs[triple[0]["@id"]] = triple
+                clubs[triple[0]["@id"]] = triple
             self._do(made)
             row = made.row
             stored[item_id] = _Prior(row[1], row[2], made.club_ids, row[4], made.facets, key)
-            self.counts.applied += 1
+            counts.applied += 1
 
     def _stored(self, ids: list[str]) -> dict[str, _Prior]:
         found: dict[str, _Prior] = {}
@@ -312,14 +315,15 @@ class _Writer:
                 if digest is not None and issues is not None:
                     self.known[str(club_id)] = (str(digest), issues)
 
-    def _issues(self, record: dict[str, Any], where: tuple[int, int]) -> list[dict[str, Any]]:
-        """The record's issues (`where`: its item's position in the page, its position in the
-        item): a worker's answer, else those stored when its content is unchanged, else
-        checked here."""
-        answer = self.checked.get(where)
-        if answer is not None and answer[0] == record["@id"]:
-            return answer[1]
-        known = self.known.get(record["@id"])
+    def _issues(self, record: dict[str, Any], index: int, position: int) -> list[dict[str, Any]]:
+        """The record's issues (`index`: its item's position in the page, `position`: its
+        position in the item): a worker's answer, else those stored when its content is
+        unchanged, else checked here."""
+        if self.checked:
+            answer = self.checked.get((index, position))
+            if answer is not None and answer[0] == record["@id"]:
+                return answer[1]
+        known = self.known.get(record["@id"]) if self.known else None
         if known is not None and known[0] == content_hash(record):
             stored = known[1]
             value = orjson.loads(stored) if isinstance(stored, str | bytes) else stored
@@ -353,7 +357,7 @@ class _Writer:
             }
             triples: list[Triple] = []
             for position, record in enumerate(records):
-                issues = self._issues(record, (index, position))
+                issues = self._issues(record, index, position)
                 if any(i["severity"] == "failure" for i in issues):
                     if self.strict:
                         self.counts.refused += 1

@@ -217,7 +217,8 @@ def walk_feed(
     retried (or reported) exactly as without prefetching, once `on_page` has returned for the
     page before it. A consumer that saves its checkpoint in `on_page` therefore never saves a
     page it has not handled. `on_body` is called in the prefetch thread with each prefetched
-    page's URL and body, once the page has been read as valid, to start work on it early
+    page's URL and body as soon as the body is read (before it is parsed and checked as an RPDE
+    page: a page found invalid then never reaches `on_page`), to start work on it early
     (`openclubs.harvest.checking`)."""
     rand = rng or random.Random()
     limiter = rate_limiter or HostRateLimiter(rate_per_second)
@@ -275,10 +276,9 @@ def walk_feed(
             return retry
         if cancel.is_set():
             raise _Cancelled
-        parsed = _parse_page(target, fetched, status, after)
-        if on_body is not None:
+        if on_body is not None:  # first, so that work on the page starts while it is parsed
             on_body(target, fetched[0])
-        return parsed
+        return _parse_page(target, fetched, status, after)
 
     try:
         while max_pages is None or result.pages < max_pages:
