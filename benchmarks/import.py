@@ -27,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from openclubs.cli.import_cmd import OUT_BUFFER
 from openclubs.importer.build import build_record
 from openclubs.importer.output import RecordWriter
 from openclubs.importer.run import import_files, read_rows
@@ -160,7 +161,7 @@ def main() -> int:
         size_mb = register.stat().st_size / 1e6
         start = time.perf_counter()
         cpu = time.process_time()
-        with (Path(tmp) / "out.jsonl").open("wb") as handle:
+        with (Path(tmp) / "out.jsonl").open("wb", buffering=OUT_BUFFER) as handle:
             writer = RecordWriter(handle, "jsonl")  # as `openclubs import -o out.jsonl` does
             result = import_files(
                 [str(register)], sink=writer.write, workers=args.workers, details=False

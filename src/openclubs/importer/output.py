@@ -51,7 +51,9 @@ class RecordWriter:
 
     def write(self, club: ImportedClub) -> None:
         out = self.out
-        if isinstance(out, Path):
+        if self.kind == "jsonl":  # the common case first: one line a record
+            out.write(club.line)  # type: ignore[union-attr]  # a file, not a directory
+        elif isinstance(out, Path):
             name = _UNSAFE.sub("-", club.record["@id"].rstrip("/").rpartition("/")[2])
             (out / f"{name or 'club'}.jsonld").write_bytes(
                 orjson.dumps(club.record, option=orjson.OPT_INDENT_2) + b"\n"
@@ -59,8 +61,6 @@ class RecordWriter:
         elif self.kind == "json":
             out.write(b",\n" if self.count else b"")
             out.write(orjson.dumps(club.record, option=orjson.OPT_INDENT_2))
-        else:
-            out.write(club.line)
         self.count += 1
 
     def close(self) -> int:

@@ -556,13 +556,7 @@ class _Importer:
     ) -> None:
         outcomes = done.get()
         if isinstance(rows, tuple):  # a CSV piece: its rows are known by their numbers
-            file, names = rows
-            self.result.rows_in[file] += len(outcomes)
-            for outcome in outcomes:
-                if len(outcome) == 2:
-                    self.reject(SourceRow(file, outcome[0], {}, columns=names), outcome[1])
-                else:
-                    self.accept_encoded((file, outcome[0], names), outcome)
+            self._take_piece(rows[0], rows[1], outcomes)
         else:
             for row, outcome in zip(rows, outcomes, strict=True):
                 if len(outcome) == 2:
@@ -571,6 +565,33 @@ class _Importer:
                     self.accept_encoded((row.file, row.row, row.columns), outcome, row)
         if progress:
             progress(len(outcomes))
+
+    def _take_piece(self, file: str, names: dict[str, str], outcomes: list[Outcome]) -> None:
+        """What `accept_encoded` does, in one loop over a CSV piece's rows: this process
+        passes on every record of a parallel import, so its share is kept small."""
+        result, seen, sink = self.result, self.seen, self.sink
+        make = ImportedClub.encoded_by_worker
+        result.rows_in[file] += len(outcomes)
+        accepted = valid_ones = changes = 0
+        for outcome in outcomes:
+            if len(outcome) == 2:
+                self.reject(SourceRow(file, outcome[0], {}, columns=names), outcome[1])
+                continue
+            number, identifier, line, valid, change_count, packed, failures = outcome
+            if identifier in seen:
+                self._repeats(identifier, file, None, number)
+                continue
+            seen[identifier] = (file, None, number)
+            if self.reject_invalid and not valid:
+                self._refuse_invalid(SourceRow(file, number, {}), failures)
+                continue
+            accepted += 1
+            valid_ones += valid
+            changes += change_count
+            sink(make(line, (file, number, names), valid, change_count, packed))
+        result.accepted += accepted
+        result.valid += valid_ones
+        result.changes += changes
 
     def reject(self, row: SourceRow, reason: str) -> None:
         self.result.rejects.append(
