@@ -6,10 +6,12 @@ Postcode) with its habits (UPPER CASE names with trailing spaces, free-form addr
 missing and malformed postcodes, C/O addresses, homonyms), plus the website, email, phone and
 sport columns governing bodies add. Then it times the whole import: reading, cleaning,
 building, validating and writing JSON Lines, streamed as `openclubs import -o FILE` does it
-(each record written as soon as it is made, so memory stays flat). --stages also times each
-stage alone. Figures only; no assertions.
+(each record written as soon as it is made, so memory stays flat), with the worker processes
+`openclubs import` starts for a file this size (one per CPU; `--workers 1` times this process
+alone, pinned to one core). --stages also times each stage alone. Figures only; no
+assertions.
 
-    .venv/bin/python benchmarks/import.py [--rows 100000] [--seed 7] [--stages]
+    .venv/bin/python benchmarks/import.py [--rows 100000] [--seed 7] [--workers N] [--stages]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import orjson
 
-from openclubs.cli.import_cmd import OUT_BUFFER
+from openclubs.cli.import_cmd import OUT_BUFFER, auto_workers
 from openclubs.importer.build import build_record
 from openclubs.importer.output import RecordWriter
 from openclubs.importer.run import import_files, read_rows
@@ -142,8 +144,9 @@ def main() -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes building and validating (1: this one alone, pinned to one core)",
+        default=0,
+        help="processes building and validating (0: as `openclubs import` chooses, one per "
+        "CPU for a file this size; 1: this one alone, pinned to one core)",
     )
     parser.add_argument(
         "--stages",
@@ -159,12 +162,13 @@ def main() -> int:
         register = Path(tmp) / "register.csv"
         generate(register, args.rows, args.seed)
         size_mb = register.stat().st_size / 1e6
+        workers = args.workers or auto_workers((str(register),), True)
         start = time.perf_counter()
         cpu = time.process_time()
         with (Path(tmp) / "out.jsonl").open("wb", buffering=OUT_BUFFER) as handle:
             writer = RecordWriter(handle, "jsonl")  # as `openclubs import -o out.jsonl` does
             result = import_files(
-                [str(register)], sink=writer.write, workers=args.workers, details=False
+                [str(register)], sink=writer.write, workers=workers, details=False
             )
             written = writer.close()
         done = time.perf_counter()
@@ -174,7 +178,7 @@ def main() -> int:
         if args.stages:
             stages = stage_costs(register)
     s = result.summary()
-    how = "one core" if args.workers == 1 else f"{args.workers} workers on {cores} cores"
+    how = "one core" if workers == 1 else f"{workers} workers on {cores} cores"
     print(f"python {sys.version.split()[0]}, {how}; register: {args.rows:,} rows, {size_mb:.1f} MB")
     print(
         f"rows = accepted + rejected: {s['rows']:,} = {s['accepted']:,} + {s['rejected']:,}; "
@@ -185,7 +189,7 @@ def main() -> int:
         f"{s['rows'] / (done - start):,.0f} rows/s ({done - start:.2f} s; CPU time "
         f"{cpu:.2f} s in this process, {s['rows'] / cpu:,.0f} rows per CPU second); "
         f"peak resident memory {peak:,.0f} MB"
-        + (f" (each worker {worker_peak:,.0f} MB)" if args.workers > 1 else "")
+        + (f" (each worker {worker_peak:,.0f} MB)" if workers > 1 else "")
     )
     if args.stages:
         print(
