@@ -16,7 +16,6 @@ _OUTWARD = (
 _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 _FULL = re.compile(rf"^(?:({_OUTWARD})({_INWARD})|(GIR)(0AA))$")
 _OUTWARD_ONLY = re.compile(rf"^{_OUTWARD}$")
-_SQUEEZE = re.compile(r"[\s\u00a0]+")
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _LETTER_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "5": "S"})
 
@@ -56,7 +55,8 @@ class PostcodeCheck:
 
 
 def compact(text: str) -> str:
-    return _SQUEEZE.sub("", text).upper()
+    """Without any white space (non-breaking spaces too), in capitals."""
+    return "".join(text.split()).upper()
 
 
 def canonical_postcode(text: str) -> str | None:
@@ -69,7 +69,7 @@ def canonical_postcode(text: str) -> str | None:
     parts = text.split()
     if len(parts) > 1 and len("".join(parts[1:])) != 3:
         return None
-    match = _FULL.match(compact(text))
+    match = _FULL.match("".join(parts).upper())
     if match is None:
         return None
     outward, inward = (match.group(1), match.group(2)) if match.group(1) else ("GIR", "0AA")
