@@ -78,6 +78,12 @@ def fetch_limited(url: str, policy: FetchPolicy) -> Fetched:
         FETCH_SLOTS.release()
 
 
+async def _validated(text: str, name: str) -> Report:
+    """The validator's report, made in a worker thread: a large document takes a while to
+    check, and the server goes on answering others meanwhile."""
+    return await run_in_threadpool(validate, text, name=name)
+
+
 async def check_input(form: Form, policy: FetchPolicy) -> Checked:
     """Validate what the form gives: the address when there is one, else the uploaded file,
     else the pasted text. A page that cannot be fetched becomes a report with that error
@@ -93,16 +99,18 @@ async def check_input(form: Form, policy: FetchPolicy) -> Checked:
             issue = make_issue("source_unreadable", "$", detail=str(err))
             report.issues.append(issue.placed(file=url))
             return Checked(report, "", "url", url)
-        report = validate(fetched.text, name=fetched.url)
+        report = await _validated(fetched.text, fetched.url)
         return Checked(report, fetched.text, "url", url, fetched.url)
     upload = form.files.get("file")
     if upload is not None and upload[1]:
         filename, data = upload
         text = data.decode("utf-8-sig", errors="replace")
-        return Checked(validate(text, name=filename or "upload"), text, "file", filename)
+        report = await _validated(text, filename or "upload")
+        return Checked(report, text, "file", filename)
     text = form.get("text")
     if text.strip():
-        return Checked(validate(text, name="pasted text"), text, "text", "pasted text")
+        report = await _validated(text, "pasted text")
+        return Checked(report, text, "text", "pasted text")
     raise NothingToCheck("Paste some JSON-LD, choose a file, or give the address of a web page.")
 
 
