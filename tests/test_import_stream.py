@@ -5,9 +5,15 @@ same order."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import sqlite3
+import warnings
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +21,7 @@ from openclubs.cli.main import cli
 from openclubs.importer import ImportResult, import_files, run
 from openclubs.importer.output import vars_of
 from openclubs.importer.run import ImportedClub
+from openclubs.ingest.tabular import csv_layout
 from tests.helpers import EXAMPLES, SHARED
 
 REGISTER = SHARED / "data" / "registered-casc.csv"
@@ -152,3 +159,169 @@ def test_csv_with_lone_carriage_returns_is_read_by_the_main_process(tmp_path: Pa
     two = import_files([str(path)], workers=2)
     assert everything(two, two.clubs) == everything(one, one.clubs)
     assert one.summary()["accepted"] == 12
+
+
+# --- review of the parallel import (issue 4): dialects, @ids, over-long cells ---
+
+
+def _dialect_register(delimiter: str, rows: int, spaced: bool = False) -> str:
+    """A club register in one delimiter: quoted cells over several lines and holding the
+    delimiter, doubled quotes, a quote inside an unquoted cell, blank rows, an extra cell.
+    `spaced`: a space after each delimiter, as some exports write (the sniffer then skips
+    initial spaces)."""
+    d = delimiter + (" " if spaced else "")
+    out = [d.join(["Organisation Name", "Address Line 1", "Town", "Postcode", "Sport"])]
+    for n in range(rows):
+        kind = n % 5
+        if kind == 0:
+            cells = [f'"BARROW ""OLD BOYS"" CRICKET CLUB {n}"', "1 Station Road", "Kendal"]
+            out.append(d.join([*cells, "LA9 4AB", "Cricket"]))
+        elif kind == 1:
+            address = f'"The Range\nMoor Lane{delimiter} Unit {n}\n"'
+            out.append(d.join([f'5" Gun Rifle Club {n}', address, "Leeds", "LS6 2AB", ""]))
+        elif kind == 2:
+            out.extend(["", delimiter * 4])
+            out.append(
+                d.join([f"Ashford Tennis Club {n}", "Park Lane", "Hastings", "tn34 1ab", ""])
+            )
+        elif kind == 3:
+            out.append(d.join([f'"Café Élan{delimiter} Bowls\n{n}"', '""', "Sèvres", "", "Bowls"]))
+        else:
+            cells = [f"St John's Judo Club {n}", "Mill Lane", "Bristol", "BS1 5TR", "Judo"]
+            out.append(d.join([*cells, "extra cell"]))
+    return "\n".join(out) + "\n"
+
+
+def test_csv_dialects_cut_into_pieces_give_what_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every dialect the sniffer finds in registers is cut where the csv reader would end a
+    row: semicolons, tabs and bars, spaces after the delimiter, quotes not doubled in the
+    sniffed sample (doublequote=False), a byte order mark with CRLF, cp1252, and a header
+    over two lines after blank lines. Pieces of 64 bytes put a cut near every row."""
+    monkeypatch.setattr(run, "PIECE_BYTES", 64)
+    plain = "".join(f'"Plain Tennis Club {n}",Road,Leeds,LS1 1AA,Tennis\n' for n in range(450))
+    register = _dialect_register(",", 30)
+    header, _, body = register.partition("\n")
+    files = {
+        "semicolon.csv": (_dialect_register(";", 30).encode(), {"delimiter": ";"}),
+        "tab.tsv.csv": (_dialect_register("\t", 30).encode(), {"delimiter": "\t"}),
+        "bar.csv": (_dialect_register("|", 30).encode(), {"delimiter": "|"}),
+        "spaced.csv": (
+            _dialect_register(",", 30, spaced=True).encode(),
+            {"skipinitialspace": True},
+        ),
+        "undoubled.csv": ((header + "\n" + plain + body).encode(), {"doublequote": False}),
+        "bom-crlf.csv": (register.replace("\n", "\r\n").encode("utf-8-sig"), {}),
+        "cp1252.csv": (register.replace("É", "E").encode("cp1252"), {"errors": "replace"}),
+        "header2.csv": (
+            ("\n\n" + register.replace("Organisation Name", '"Organisation\nName"')).encode(),
+            {},
+        ),
+    }
+    paths = []
+    for name, (data, expected) in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        layout = csv_layout(path)
+        assert layout.splittable, name
+        for attribute, value in expected.items():
+            assert getattr(layout, attribute) == value, (name, attribute)
+        paths.append(str(path))
+    one = import_files(paths)
+    two = import_files(paths, workers=2)
+    assert everything(two, two.clubs) == everything(one, one.clubs)
+    rows = {(Path(c.row.file).name, c.record["name"]): c.row.row for c in two.clubs}
+    assert rows["semicolon.csv", '5" Gun Rifle Club 1'] == 3  # its address: lines 3-5
+    assert rows["semicolon.csv", "Ashford Tennis Club 2"] == 8  # after a blank, an empty row
+    # the same clubs in several files: later copies are rejected, pointing at the first
+    repeats = {(Path(p.file).name, p.row): p.reason for p in two.rejects}
+    first = f"{tmp_path / 'semicolon.csv'}, row 2 (same name and place"
+    assert first in repeats["header2.csv", 5]  # its header spans lines 3-4
+    assert first in repeats["spaced.csv", 2]
+    assert rows["undoubled.csv", "Plain Tennis Club 449"] == 451
+    assert one.summary()["rows"] == 7 * 30 + 480
+    assert {p.reason for p in one.notes} == set() and one.unreadable == []
+
+
+def test_parallel_import_keeps_the_ids_of_earlier_versions() -> None:
+    """@ids must not change between versions, or a re-import into a store creates every club
+    again: these are the @ids the importer gave the register, sample and rifle clubs before
+    the CSV pieces and compiled classes came in (commit 034381e), in order."""
+    ids: list[str] = []
+    result = import_files(FILES, sink=lambda club: ids.append(club.record["@id"]), workers=2)
+    assert result.accepted == len(ids) == 8609
+    assert ids[0] == "http://127.0.0.1:8000/clubs/1066-rifle-pistol-club-10f932ea"
+    assert ids[4000] == "http://127.0.0.1:8000/clubs/leigh-cricket-club-daf5d717"
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    assert digest == "f180d23f0821814f64a337e3653cb99eebd5af3fc7a2bbba7ddfe0912815f263"
+
+
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted", "unquoted"])
+def test_a_cell_longer_than_the_csv_limit_is_no_traceback(tmp_path: Path, quoted: bool) -> None:
+    """A register with club notes pasted into one cell (141,600 characters: over the csv
+    module's field limit). Both imports must account for every row the same way, without
+    an exception: the long row imported or rejected with its location, the others kept."""
+    notes = "Founded 1887; bowls and croquet on the green by the river. " * 2400
+    rows = [f"Kendal Bowls Club {n},{n} Station Road,Kendal,LA9 4AB" for n in range(40)]
+    rows[20] = (
+        f'Leeds Chess Club,"{notes}",Leeds,LS1 1AA'
+        if quoted
+        else (f"Leeds Chess Club,{notes},Leeds,LS1 1AA")
+    )
+    path = tmp_path / "register.csv"
+    path.write_text("Organisation Name,Address Line 1,Town,Postcode\n" + "\n".join(rows) + "\n")
+    two = import_files([str(path)], workers=2)
+    one = import_files([str(path)])
+    assert everything(two, two.clubs) == everything(one, one.clubs)
+    assert one.rows == 40 and one.accepted + len(one.rejects) == 40
+    assert any(c.record["name"] == "Leeds Chess Club" for c in one.clubs)  # not lost
+
+
+def test_db_import_with_workers_stores_what_one_process_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--db` needs every record's provenance (its changes) and issues, which workers send
+    back packed: the store holds the same rows either way, and importing the same files
+    again with workers changes nothing (the same @ids, so no second copies)."""
+    monkeypatch.setattr(run, "PIECE_BYTES", 4096)  # the sample and the rifle clubs cut too
+    files = [str(SAMPLE), str(RIFLE), str(SHARED / "data" / "OpenActive-Clubs-Example.xlsx")]
+
+    def stored(db: Path) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(db)) as connection:
+            query = "SELECT id, state, data, source, provenance, issues FROM clubs ORDER BY id"
+            return connection.execute(query).fetchall()
+
+    for workers in ("1", "2", "2"):  # the second run with workers imports the same again
+        db = tmp_path / ("one.sqlite" if workers == "1" else "two.sqlite")
+        args = ["import", *files, "--db", str(db), "--source", "registers", "-q"]
+        result = CliRunner().invoke(cli, [*args, "--workers", workers])
+        assert result.exit_code == 1, result.output  # the sample repeats some clubs
+    one, two = stored(tmp_path / "one.sqlite"), stored(tmp_path / "two.sqlite")
+    assert one == two and len(one) > 850
+    provenance = orjson.loads(one[0][4])
+    assert provenance["changes"] and provenance["file"] in files
+    with closing(sqlite3.connect(tmp_path / "two.sqlite")) as connection:
+        (modified,) = connection.execute("SELECT max(modified) FROM clubs").fetchone()
+    assert modified == len(two)  # the second import changed no record
+
+
+def test_csv_without_names_with_workers_is_unreadable_and_leaves_no_file_open(
+    tmp_path: Path,
+) -> None:
+    """A register without a column of names cannot be imported: with workers too it is
+    listed as unreadable with the headers it has, and the file opened to cut it is closed
+    (an unclosed file is a ResourceWarning, an error under these tests' warning filter)."""
+    path = tmp_path / "towns.csv"
+    path.write_text("Town,Postcode\n" + "".join(f"Leeds,LS{n} 1AA\n" for n in range(1, 30)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        two = import_files([str(path)], workers=2)
+        gc.collect()
+    one = import_files([str(path)])
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    assert two.unreadable == one.unreadable
+    assert (
+        "no column with the clubs' names (row 1 has the headers 'Town', 'Postcode')"
+        in (one.unreadable[0])
+    )

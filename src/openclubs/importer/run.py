@@ -339,21 +339,25 @@ def _csv_pieces(
 ) -> tuple[int, list[str], Iterator[tuple[bytes, int]]] | None:
     """A CSV file's header row (its line number and cells) and the rest of the file in
     pieces of about PIECE_BYTES, each cut after a line end outside quotes, with the number
-    of lines before it; None when its first part holds no header (this process reads it)."""
-    handle = path.open("rb")
-    buffer = handle.read(PIECE_BYTES)
-    cut = _safe_end(buffer, layout)
-    while not cut:
-        more = handle.read(PIECE_BYTES)
-        if not more:
-            cut = len(buffer)
-            break
-        buffer += more
+    of lines before it; None when its first part holds no header (this process reads it).
+
+    The pieces reopen the file when the first is asked for: a generator that is never
+    started (the header names no club column) runs no `finally`, so it must hold no open
+    file."""
+    with path.open("rb") as handle:
+        buffer = handle.read(PIECE_BYTES)
         cut = _safe_end(buffer, layout)
+        while not cut:
+            more = handle.read(PIECE_BYTES)
+            if not more:
+                cut = len(buffer)
+                break
+            buffer += more
+            cut = _safe_end(buffer, layout)
+        read = handle.tell()
     head = buffer[:cut]
     header = csv_header(layout, head)
     if header is None:
-        handle.close()
         return None
     number, cells, lines = header
     offset = 0
@@ -362,7 +366,8 @@ def _csv_pieces(
         offset = found + 1 if found >= 0 else len(head)
 
     def pieces(buffer: bytes, before: int) -> Iterator[tuple[bytes, int]]:
-        try:
+        with path.open("rb") as handle:
+            handle.seek(read)
             while True:
                 block = handle.read(PIECE_BYTES)
                 if not block:
@@ -376,10 +381,8 @@ def _csv_pieces(
                 piece, buffer = buffer[:end], buffer[end:]
                 yield piece, before
                 before += piece.count(b"\n")
-        finally:
-            handle.close()
 
-    return number, cells, pieces(head[offset:] + buffer[cut:], lines)
+    return number, cells, pieces(buffer[offset:], lines)
 
 
 def _safe_end(data: bytes, layout: CsvLayout) -> int:

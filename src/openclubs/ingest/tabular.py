@@ -76,6 +76,10 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
 CASC_HEADERS = frozenset(
     {"organisationname", "addressline1", "addressline2", "addressline3", "addressline4", "postcode"}
 )
+# The csv module refuses a cell over 131,072 characters by default; a worker splitting a
+# line itself has no such limit, and a register's notes pasted into one cell can be longer,
+# so every reader here takes any length (set on import, so worker processes have it too).
+csv.field_size_limit(2**31 - 1)
 _ADDRESS_LINE = re.compile(r"^address(?:line)?(\d)$")
 _KEY = re.compile(r"[^a-z0-9@]+")
 _LOOKUP = {spelling: canonical for canonical, names in HEADER_NAMES.items() for spelling in names}
