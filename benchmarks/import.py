@@ -165,6 +165,7 @@ def main() -> int:
         workers = args.workers or auto_workers((str(register),), True)
         start = time.perf_counter()
         cpu = time.process_time()
+        children = _children_cpu()
         with (Path(tmp) / "out.jsonl").open("wb", buffering=OUT_BUFFER) as handle:
             writer = RecordWriter(handle, "jsonl")  # as `openclubs import -o out.jsonl` does
             result = import_files(
@@ -173,6 +174,7 @@ def main() -> int:
             written = writer.close()
         done = time.perf_counter()
         cpu = time.process_time() - cpu
+        children = _children_cpu() - children
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if args.stages:
@@ -189,7 +191,12 @@ def main() -> int:
         f"{s['rows'] / (done - start):,.0f} rows/s ({done - start:.2f} s; CPU time "
         f"{cpu:.2f} s in this process, {s['rows'] / cpu:,.0f} rows per CPU second); "
         f"peak resident memory {peak:,.0f} MB"
-        + (f" (each worker {worker_peak:,.0f} MB)" if workers > 1 else "")
+        + (
+            f" (each worker {worker_peak:,.0f} MB); CPU time in the workers {children:.2f} s "
+            f"({children / s['rows'] * 1e6:.0f} µs a row)"
+            if workers > 1
+            else ""
+        )
     )
     if args.stages:
         print(
@@ -197,6 +204,11 @@ def main() -> int:
             + ", ".join(f"{name} {micro:.1f} µs" for name, micro in stages.items())
         )
     return 0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def stage_costs(register: Path) -> dict[str, float]:
