@@ -368,16 +368,19 @@ def _csv_pieces(
     def pieces(buffer: bytes, before: int) -> Iterator[tuple[bytes, int]]:
         with path.open("rb") as handle:
             handle.seek(read)
+            size = PIECE_BYTES
             while True:
-                block = handle.read(PIECE_BYTES)
+                block = handle.read(size)
                 if not block:
                     if buffer:
                         yield buffer, before
                     return
                 buffer += block
                 end = _safe_end(buffer, layout)
-                if not end:
+                if not end:  # a quoted cell goes on (or a quote is never closed): read
+                    size *= 2  # twice as much each time, so the rescans stay linear
                     continue
+                size = PIECE_BYTES
                 piece, buffer = buffer[:end], buffer[end:]
                 yield piece, before
                 before += piece.count(b"\n")
