@@ -112,10 +112,16 @@ class Issue:
             "path": self.path,
             "message": self.message,
         }
-        for key in ("file", "line", "column", "item"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        # each attribute by name: a compiled attribute read, where getattr is a dictionary
+        # look-up (a harvest turns three issues an item into dicts)
+        if self.file is not None:
+            out["file"] = self.file
+        if self.line is not None:
+            out["line"] = self.line
+        if self.column is not None:
+            out["column"] = self.column
+        if self.item is not None:
+            out["item"] = self.item
         return out
 
 
