@@ -4,18 +4,22 @@ SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from openclubs.publish.app import create_app
 from openclubs.publish.settings import Settings, SettingsError
 from openclubs.store import SQLiteStore
 from openclubs.store.base import Store
+from openclubs.webtools.limits import WindowLimiter
 from openclubs.webtools.submissions import Submissions
-from tests.test_webtools_pages import TWO_PLACES
+from tests.test_webtools_pages import TWO_PLACES, snippet_of
 
 BASE = "https://clubs.example.org"
 TOKEN = "moderate-me"
@@ -153,3 +157,173 @@ def test_admin_posts_from_other_sites_are_refused(tmp_path: Path) -> None:
     plain = local.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
     assert plain.status_code == 303 and "secure" not in plain.headers["set-cookie"].lower()
     store.close()
+
+
+# -- limits: failed sign-ins and submissions per visitor ------------------------------------
+
+
+class Clock:
+    """A clock the test moves by hand, so windows of minutes pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def limited(store: Store, address: str, **settings: Any) -> tuple[TestClient, Clock]:
+    """A client from `address` on a fresh app whose limiters run on a hand-moved clock."""
+    app = create_app(store, Settings(base_url=BASE, postcode_lookup="none", **settings))
+    clock = Clock()
+    app.state.admin_signins.clock = clock
+    app.state.submissions_per_visitor.clock = clock
+    return TestClient(app, base_url="https://testserver", client=(address, 50000)), clock
+
+
+def from_address(api: TestClient, address: str) -> TestClient:
+    """Another visitor of the same app (and so the same limiters)."""
+    return TestClient(api.app, base_url="https://testserver", client=(address, 41000))
+
+
+def words(response: Response) -> str:
+    """The page's text with its entities read (an apostrophe is sent as &#39;)."""
+    return html.unescape(response.text)
+
+
+def sign_in(api: TestClient, token: str) -> Response:
+    return api.post("/admin/login", data={"token": token}, follow_redirects=False)
+
+
+def test_failed_signins_lock_the_address_out(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, clock = limited(store, "203.0.113.7", admin_token=TOKEN)
+    for guess in ("password", "admin", "moderate", "moderate-you"):
+        wrong = sign_in(api, guess)
+        assert wrong.status_code == 401 and "That is not the moderators' token." in words(wrong)
+        assert "retry-after" not in wrong.headers
+    fifth = sign_in(api, "moderate-m3")
+    assert fifth.status_code == 429 and fifth.headers["retry-after"] == "900"
+    assert "Too many failed sign-ins from your address; try again in 15 minutes." in words(fifth)
+    assert 'name="token"' in fifth.text  # the form is still there for later
+    # during the lock the token is not even compared: the right one is refused too
+    right = sign_in(api, TOKEN)
+    assert right.status_code == 429 and "set-cookie" not in right.headers
+    assert api.get("/admin", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 429
+    # a moderator elsewhere is not locked out by someone else's guessing
+    elsewhere = sign_in(from_address(api, "198.51.100.20"), TOKEN)
+    assert elsewhere.status_code == 303 and "set-cookie" in elsewhere.headers
+    clock.advance(10 * 60)
+    later = sign_in(api, TOKEN)
+    assert later.status_code == 429 and later.headers["retry-after"] == "300"
+    assert "try again in 5 minutes." in words(later)
+    clock.advance(5 * 60 + 1)  # the first failure has left the 15-minute window
+    unlocked = sign_in(api, TOKEN)
+    assert unlocked.status_code == 303 and "set-cookie" in unlocked.headers
+    store.close()
+
+
+def test_signing_in_clears_the_failures(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, _ = limited(store, "203.0.113.8", admin_token=TOKEN)
+    for _ in range(4):
+        assert sign_in(api, "typo").status_code == 401
+    assert sign_in(api, TOKEN).status_code == 303
+    # four more typos, all at the same moment: without the clearing the fifth in a row
+    # (the first of these) would have locked the moderator out
+    for _ in range(4):
+        assert sign_in(api, "typo").status_code == 401
+    assert sign_in(api, "typo").status_code == 429
+    store.close()
+
+
+def test_wrong_bearer_tokens_count_as_failed_signins(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, clock = limited(store, "2001:db8:5:7::10", accept_submissions="yes", admin_token=TOKEN)
+    assert api.post("/build", data={**TWO_PLACES, "action": "submit"}).status_code == 200
+    reject = "/admin/submissions/1/reject"
+    for n in range(1, 6):
+        wrong = api.post(reject, headers={"Authorization": f"Bearer guess-{n}"})
+        assert wrong.status_code == (401 if n < 5 else 429), n
+    # another address in the same IPv6 /64 is the same visitor, and is locked too
+    neighbour = from_address(api, "2001:db8:5:7::beef")
+    locked = neighbour.post(reject, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) == 900
+    assert sign_in(neighbour, TOKEN).status_code == 429
+    assert Submissions(store).get(1).status == "pending"  # type: ignore[union-attr]
+    # a proxy's own Basic sign-in in front of /admin is not a guess at the token
+    proxied = from_address(api, "192.0.2.44")
+    for _ in range(8):
+        basic = proxied.get("/admin", headers={"Authorization": "Basic bW9kOnNlY3JldA=="})
+        assert basic.status_code == 200 and 'name="token"' in basic.text
+    clock.advance(15 * 60)
+    done = api.post(reject, headers={"Authorization": f"Bearer {TOKEN}"}, follow_redirects=False)
+    assert done.status_code == 303
+    assert Submissions(store).get(1).status == "rejected"  # type: ignore[union-attr]
+    store.close()
+
+
+def test_submissions_are_limited_per_address(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, clock = limited(store, "203.0.113.9", accept_submissions="yes", submissions_per_hour=2)
+    clubs = [
+        {**TWO_PLACES, "name": name, "url": f"https://{slug}.example.org/", "action": "submit"}
+        for name, slug in [("Greenwich Yacht Club", "gyc"), ("Erith Yacht Club", "eyc")]
+    ]
+    for club in clubs:
+        assert api.post("/build", data=club).status_code == 200
+    # a refusal for failures is not a submission and does not count
+    incomplete = {**clubs[0], "activity": [""]}
+    assert api.post("/build", data=incomplete).status_code == 422
+    third = {**TWO_PLACES, "name": "Rochester Cruising Club", "action": "submit"}
+    refused = api.post("/build", data=third)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "3600"
+    assert (
+        "Not submitted: this server takes at most 2 submissions an hour from one address, and "
+        "yours has sent them. Your form is kept below; try again in 60 minutes."
+    ) in words(refused)
+    # what the visitor typed is all still on the page
+    assert 'value="Rochester Cruising Club"' in refused.text
+    assert 'value="1 Peartree Way"' in refused.text and 'value="Thames Barrier Park slipway"' in (
+        refused.text
+    )
+    preview = api.post("/build", data={**third, "action": "preview"})
+    assert snippet_of(refused.text) == snippet_of(preview.text)
+    assert Submissions(store).count("pending") == 2
+    # another visitor is not shut out
+    other = from_address(api, "198.51.100.30").post("/build", data=third)
+    assert other.status_code == 200 and "submission 3 is waiting" in other.text
+    clock.advance(3600)
+    again = api.post("/build", data=third)
+    assert again.status_code == 200 and "submission 4 is waiting" in again.text
+    store.close()
+
+
+def test_the_limiter_forgets_idle_visitors_and_caps_how_many_it_holds() -> None:
+    clock = Clock()
+    limiter = WindowLimiter(2, 60.0, max_keys=3, clock=clock)
+    assert limiter.acquire("a") == 0.0 and limiter.acquire("a") == 0.0
+    assert limiter.acquire("a") == 60.0 and limiter.retry_after("a") == 60.0
+    limiter.release("a")  # what it allowed did not happen: one place back
+    assert limiter.acquire("a") == 0.0 and limiter.hit("a") == 60.0
+    clock.advance(30)
+    for key in ("b", "c"):
+        assert limiter.hit(key) == 0.0
+    assert len(limiter) == 3
+    clock.advance(31)  # "a" has been idle for a whole window: forgotten at the next event
+    limiter.hit("d")
+    assert len(limiter) == 3 and limiter.retry_after("a") == 0.0
+    for key in ("e", "f", "g"):
+        limiter.hit(key)
+        limiter.hit(key)
+    assert len(limiter) == 3  # the least recently active made way
+    assert [limiter.retry_after(k) > 0 for k in "bcdefg"] == [False] * 3 + [True] * 3
+    with pytest.raises(ValueError, match="limit >= 1"):
+        WindowLimiter(0, 60.0)

@@ -88,6 +88,11 @@ class Settings:
     accept_submissions: str = _setting(
         "no", "yes: /build may submit clubs to the store, pending a moderator's approval."
     )
+    submissions_per_hour: int = _setting(
+        10,
+        "The most submissions /build takes from one visitor's address in an hour (counted "
+        "in each server process's memory).",
+    )
     admin_token: str | None = _setting(
         None, "The token of the moderators' page /admin (unset: /admin is off)."
     )

@@ -10,6 +10,12 @@ POST (approve, reject, sign out) also needs the form's `csrf` field, which only 
 this server can know, and is refused when the browser says it comes from another origin
 (Origin, or Sec-Fetch-Site). SameSite=Strict alone is not enough: "same site" includes every
 sibling subdomain of the registrable domain, which the operator may not control.
+
+Guessing the token is slowed down: after SIGNIN_FAILURES wrong tokens (from the sign-in form
+or a bearer header) in SIGNIN_WINDOW from one address, that address is answered 429 with
+Retry-After until the oldest failure leaves the window, and the token it sends is not even
+compared meanwhile, so a lucky guess during the lock tells the guesser nothing. Signing in
+clears the address's failures. The counts are kept in memory (webtools/limits.py).
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ from openclubs.publish.settings import Settings
 from openclubs.store.base import Store
 from openclubs.validate.engine import check_record
 from openclubs.webtools.forms import Form, FormTooLarge, read_form
+from openclubs.webtools.limits import (
+    SIGNIN_FAILURES,
+    SIGNIN_WINDOW,
+    WindowLimiter,
+    client_key,
+    in_minutes,
+    retry_after_header,
+)
 from openclubs.webtools.snippet import snippet_json
 from openclubs.webtools.submissions import Submission, Submissions
 from openclubs.webtools.validate_page import SECURITY_HEADERS, page
@@ -34,6 +48,7 @@ COOKIE = "openclubs_admin"
 SESSION_SECONDS = 12 * 3600  # a moderator on a shared computer is signed out by the evening
 MAX_FORM_BYTES = 64 * 1024  # a token, a csrf field and a button: more is not from our page
 CROSS_SITE = "This form did not come from this server's moderators' page; nothing was changed."
+WRONG_TOKEN = "That is not the moderators' token."
 
 
 def session_value(token: str) -> str:
@@ -63,8 +78,12 @@ def same_origin(request: Request, base: str) -> bool:
 
 
 def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
+    """Add /admin and its forms. The failed sign-ins limiter is `app.state.admin_signins`
+    (tests move its clock)."""
     submissions = Submissions(store)
     token = settings.admin_token
+    failures = WindowLimiter(SIGNIN_FAILURES, SIGNIN_WINDOW)
+    app.state.admin_signins = failures
 
     def bearer(request: Request) -> bool:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -110,6 +129,46 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             "issues": [f"{issue.get('severity')}: {issue.get('message')}" for issue in sub.issues],
             "json": snippet_json(sub.record),
         }
+
+    def locked_page(request: Request, wait: float) -> HTMLResponse:
+        """429 for an address that has failed to sign in too often, with the sign-in form
+        (signed out: the lock is only checked where a token is given)."""
+        response = page(
+            "admin.html",
+            429,
+            off=False,
+            signed_in=False,
+            error=f"Too many failed sign-ins from your address; try again in {in_minutes(wait)}.",
+            pending=[],
+            done="",
+            csrf="",
+        )
+        response.headers["Retry-After"] = retry_after_header(wait)
+        return response
+
+    def failed(request: Request) -> HTMLResponse:
+        """Count a wrong token against the address; 401, or 429 once that was one too many."""
+        wait = failures.hit(client_key(request))
+        if wait > 0:
+            return locked_page(request, wait)
+        return admin_page(request, 401, WRONG_TOKEN)
+
+    def bearer_refused(request: Request) -> HTMLResponse | None:
+        """For a request carrying `Authorization: Bearer`: 429 while its address is locked
+        (the token unread), 401 when the token is wrong (a failed sign-in); None when it may
+        go on (no bearer token, or the right one). Other schemes are not counted: a proxy's
+        own Basic sign-in in front of /admin would otherwise lock the moderators out."""
+        scheme = request.headers.get("authorization", "").partition(" ")[0]
+        if not token or scheme.lower() != "bearer":
+            return None
+        key = client_key(request)
+        wait = failures.retry_after(key)
+        if wait > 0:
+            return locked_page(request, wait)
+        if bearer(request):
+            failures.clear(key)
+            return None
+        return failed(request)
 
     def admin_page(request: Request, status: int = 200, error: str = "") -> HTMLResponse:
         if not token:
@@ -162,7 +221,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/admin", response_class=HTMLResponse, summary="Moderate submissions (token)")
     async def admin(request: Request) -> HTMLResponse:
-        return admin_page(request)
+        return bearer_refused(request) or admin_page(request)
 
     @app.post("/admin/login", response_class=Response, summary="Sign in with the admin token")
     async def login(request: Request) -> Response:
@@ -171,9 +230,15 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
             return form
         if not same_origin(request, settings.base):
             return admin_page(request, 403, CROSS_SITE)
-        given = form.get("token")
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            return admin_page(request, 401, "That is not the moderators' token.")
+        if not token:
+            return admin_page(request)  # the page says it is off
+        key = client_key(request)
+        wait = failures.retry_after(key)
+        if wait > 0:
+            return locked_page(request, wait)
+        if not hmac.compare_digest(form.get("token").encode(), token.encode()):
+            return failed(request)
+        failures.clear(key)
         response = RedirectResponse("/admin", status_code=303)
         response.set_cookie(
             COOKIE,
@@ -191,6 +256,9 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         form = await posted(request)
         if isinstance(form, HTMLResponse):
             return form
+        refused = bearer_refused(request)
+        if refused is not None:
+            return refused
         if forged(request, form):
             return admin_page(request, 403, CROSS_SITE)
         response = RedirectResponse("/admin", status_code=303)
@@ -203,6 +271,9 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         summary="Approve or reject a submission",
     )
     async def decide(number: int, decision: str, request: Request) -> Response:
+        refused = bearer_refused(request)
+        if refused is not None:
+            return refused
         if not signed_in(request):
             return admin_page(request, 401, "Sign in first.")
         form = await posted(request)

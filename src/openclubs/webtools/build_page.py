@@ -29,6 +29,13 @@ from openclubs.validate.catalogue import SEVERITY_ORDER
 from openclubs.validate.engine import validate
 from openclubs.validate.report import Report
 from openclubs.webtools.forms import FormTooLarge, read_body, read_form
+from openclubs.webtools.limits import (
+    SUBMISSION_WINDOW,
+    WindowLimiter,
+    client_key,
+    in_minutes,
+    retry_after_header,
+)
 from openclubs.webtools.report_view import path_steps, report_view, verdict, with_code
 from openclubs.webtools.snippet import (
     AMENITIES,
@@ -265,6 +272,9 @@ def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bo
     except GeocoderSetupError as err:
         geocoder = f"the postcode look-up is misconfigured ({err})"
     submissions = Submissions(store)
+    # one visitor may not fill the MAX_PENDING places and shut everyone else out
+    per_visitor = WindowLimiter(settings.submissions_per_hour, SUBMISSION_WINDOW)
+    app.state.submissions_per_visitor = per_visitor
 
     def build_page(
         fields: ClubFields,
@@ -332,10 +342,12 @@ def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bo
                     place.postcode = found["postcode"]
                     place.lat, place.lon = str(found["latitude"]), str(found["longitude"])
         elif action == "submit":
-            return await submit(fields)
+            return await submit(fields, client_key(request))
         return build_page(fields)
 
-    async def submit(fields: ClubFields) -> HTMLResponse:
+    async def submit(fields: ClubFields, visitor: str) -> HTMLResponse:
+        """Keep a club without failures as pending, at most `submissions_per_hour` from one
+        address; every refusal shows the form as it was sent, so nothing typed is lost."""
         if not accepting:
             return build_page(
                 fields,
@@ -353,8 +365,21 @@ def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bo
                 error=f"Not submitted: fix the {len(failures)} failure(s) listed below first.",
                 show_summary=True,
             )
+        wait = per_visitor.acquire(visitor)
+        if wait > 0:
+            limit = settings.submissions_per_hour
+            refused = build_page(
+                fields,
+                429,
+                error=f"Not submitted: this server takes at most {limit} "
+                f"submission{'s' if limit != 1 else ''} an hour from one address, and yours "
+                f"has sent them. Your form is kept below; try again in {in_minutes(wait)}.",
+            )
+            refused.headers["Retry-After"] = retry_after_header(wait)
+            return refused
         number = submissions.add(record, issues)
         if number is None:
+            per_visitor.release(visitor)  # nothing was kept, so it does not count
             return build_page(
                 fields,
                 503,
