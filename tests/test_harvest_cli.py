@@ -434,3 +434,57 @@ def test_harvest_and_status_on_postgres(postgres_dsn: str, local_site: LocalSite
         assert [c["name"] for c in current(store).values()] == ["Active Newham"]
     finally:
         store.close()
+
+
+def test_follow_with_more_feeds_than_threads_keeps_every_feed_current(tmp_path: Path) -> None:
+    """Following a catalog's worth of feeds with a few threads: the feeds take turns, so the
+    ones after the first `max_workers` are harvested too, and a change to any of them,
+    the last included, arrives while following."""
+    import threading
+
+    from openclubs.harvest.runner import HarvestOptions, harvest_feeds
+
+    db = str(tmp_path / "follow.sqlite3")
+    store = open_store(db)
+    store.migrate()
+    store.close()
+    feeds = [LiveFeed([club(100 * f + n, 10 + n) for n in range(3)]) for f in range(6)]
+    for feed in feeds:
+        feed.__enter__()
+    try:
+        stop = threading.Event()
+        options = HarvestOptions(**{**vars_of(FAST), "follow": True, "end_poll_wait": 0.02})
+        found: list[Any] = []
+        thread = threading.Thread(
+            target=lambda: found.extend(
+                harvest_feeds(
+                    lambda: open_store(db),
+                    [f.url for f in feeds],
+                    options,
+                    stop=stop,
+                    max_workers=2,
+                )
+            )
+        )
+        thread.start()
+        reader = open_store(db)
+        try:
+            deadline = time.monotonic() + 20
+            while len(current(reader)) < 18:
+                assert time.monotonic() < deadline, f"only {len(current(reader))} of 18 clubs"
+                time.sleep(0.05)
+            feeds[-1].put(club(507, 100))  # the last feed, which no thread holds for good
+            while "https://clubs.example.org/clubs/club-00507" not in current(reader):
+                assert time.monotonic() < deadline, "the new item of the last feed never arrived"
+                time.sleep(0.05)
+        finally:
+            reader.close()
+        stop.set()
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        for feed in feeds:
+            feed.__exit__(None, None, None)
+    assert [r.url for r in found] == [f.url for f in feeds]
+    assert all(r.error is None and r.pages >= 2 for r in found)
+    assert found[-1].counts.applied == 4

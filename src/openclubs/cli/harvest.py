@@ -96,7 +96,11 @@ def _range(text: str) -> tuple[float, float]:
 @click.option("--db", "db_path", default="openclubs.sqlite3", show_default=True, help=DB_HELP)
 @click.option("--site", "sites", multiple=True, metavar="URL", help="A club web page to read.")
 @click.option("--crawl", is_flag=True, help="With --site: also the pages its sitemap lists.")
-@click.option("--follow", is_flag=True, help="Keep polling each feed's end until stopped.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep polling each feed's end until stopped (more than 8 feeds take turns).",
+)
 @click.option("--strict", is_flag=True, help="Refuse invalid records instead of storing them.")
 @click.option(
     "--poll-wait",

@@ -12,12 +12,15 @@ store as they arrive (`apply_page`), and one feed's failure never stops the othe
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openclubs.harvest.apply import (
     PageCounts,
@@ -219,9 +222,15 @@ def harvest_feeds(
     progress: Progress | None = None,
     max_workers: int = 8,
 ) -> list[FeedResult]:
-    """Harvest every feed, side by side (one thread and one store connection each)."""
+    """Harvest every feed, side by side (one thread and one store connection each). With
+    `follow` and more feeds than `max_workers`, the feeds take turns instead (see
+    `_follow_in_turns`): a following feed never ends, so a thread each would leave the
+    feeds after the first `max_workers` waiting for ever."""
     stop = stop or threading.Event()
     limiter = HostRateLimiter(options.rate_per_second)
+    unique = list(dict.fromkeys(urls))
+    if options.follow and len(unique) > max_workers:
+        return _follow_in_turns(open_store, unique, options, stop, limiter, progress, max_workers)
 
     def one(url: str) -> FeedResult:
         store = open_store()
@@ -233,11 +242,105 @@ def harvest_feeds(
         finally:
             store.close()
 
-    unique = list(dict.fromkeys(urls))
     if len(unique) <= 1:
         return [one(url) for url in unique]
     with ThreadPoolExecutor(max_workers=min(max_workers, len(unique))) as pool:
         return list(pool.map(one, unique))
+
+
+def _follow_in_turns(
+    open_store: Callable[[], Store],
+    urls: list[str],
+    options: HarvestOptions,
+    stop: threading.Event,
+    limiter: HostRateLimiter,
+    progress: Progress | None,
+    workers: int,
+) -> list[FeedResult]:
+    """Follow many feeds with a few threads: each turn harvests one feed from its saved
+    position until it is caught up, then the feed waits `end_poll_wait` (after a failure,
+    the doubling `error_wait`) before its next turn, and the thread takes the feed due
+    soonest. A feed that is gone takes no more turns. Until `stop` is set."""
+    once = replace(options, follow=False)
+    results = {url: FeedResult(url, "stopped") for url in urls}
+    failures = dict.fromkeys(urls, 0)
+    due = [(0.0, n, url) for n, url in enumerate(urls)]  # (when, tie-break, feed)
+    turns = itertools.count(len(urls))
+    rand = random.Random()
+
+    def turn(store: Store, url: str) -> float | None:
+        """One turn of `url`; the seconds until its next turn (None: no more turns)."""
+        total = results[url]
+        base_pages, base_items = total.pages, total.counts.items
+
+        def shown(feed: str, pages: int, items: int) -> None:
+            if progress is not None:
+                progress(feed, base_pages + pages, base_items + items)
+
+        run = harvest_feed(store, url, once, stop=stop, limiter=limiter, progress=shown, rng=rand)
+        total.pages += run.pages
+        total.counts.add(run.counts)
+        total.status, total.error = run.status, run.error if run.status != "caught-up" else None
+        if run.status == "gone" or stop.is_set():
+            return None
+        if run.status == "error":
+            failures[url] += 1
+            wait = options.error_wait * float(2 ** min(failures[url] - 1, 20))
+            return min(options.error_wait_max, wait) * (1.0 + 0.5 * rand.random())
+        failures[url] = 0
+        return options.end_poll_wait
+
+    ready = threading.Condition()
+    busy = 0  # feeds in a turn now (they come back to `due` unless gone)
+
+    def take() -> str | None:
+        """The feed due soonest, once it is due; None when stopped or no feed is left."""
+        nonlocal busy
+        with ready:
+            while not stop.is_set():
+                if not due:
+                    if not busy:
+                        return None
+                    ready.wait(0.5)
+                    continue
+                delay = due[0][0] - time.monotonic()
+                if delay <= 0:
+                    busy += 1
+                    return heapq.heappop(due)[2]
+                ready.wait(min(delay, 0.5))  # woken early when a feed comes back
+            return None
+
+    def back(url: str, after: float | None) -> None:
+        nonlocal busy
+        with ready:
+            busy -= 1
+            if after is not None:
+                heapq.heappush(due, (time.monotonic() + after, next(turns), url))
+            ready.notify_all()
+
+    def worker() -> None:
+        store = open_store()
+        try:
+            while (url := take()) is not None:
+                after: float | None = None
+                try:
+                    after = turn(store, url)
+                except Exception as err:  # the store itself failed: this feed's turn only
+                    log.exception("feed %s: harvest failed", url)
+                    results[url].status = "error"
+                    results[url].error = f"{type(err).__name__}: {err}"
+                    after = options.error_wait
+                finally:
+                    back(url, after)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[url] for url in urls]
 
 
 @dataclass(frozen=True, slots=True)
