@@ -131,3 +131,30 @@ def test_edge_cases_of_keys_tokens_and_ids(store: SQLiteStore) -> None:
     assert client.delete("/api/clubs/club-0011", headers=AUTH).status_code == 204
     revived = client.put("/api/clubs/club-0011", json=club(11), headers=AUTH)
     assert revived.status_code == 201
+
+
+def test_wrong_tokens_lock_the_address_out_for_a_while(store: SQLiteStore) -> None:
+    """Guessing the write token: after 5 wrong bearer tokens in 15 minutes the address gets
+    429 with Retry-After, even with the right token, until the oldest guess is 15 minutes
+    old; requests without a token are not guesses, and other addresses are not affected."""
+    from openclubs.webtools.limits import WindowLimiter
+
+    now = [5000.0]
+    app = create_app(store, Settings(base_url=BASE, write_token=TOKEN))
+    app.state.write_token_failures = WindowLimiter(5, 900.0, clock=lambda: now[0])
+    guesser = TestClient(app, client=("203.0.113.9", 50000))
+    for _ in range(8):  # no Authorization header: refused, not counted
+        assert guesser.post("/api/clubs", json=club(1)).status_code == 401
+    for n in range(5):
+        answer = guesser.post("/api/clubs", json=club(1), headers={"Authorization": f"Bearer {n}"})
+        assert answer.status_code == 401
+    locked = guesser.post("/api/clubs", json=club(1), headers=AUTH)
+    assert locked.status_code == 429
+    assert locked.headers["retry-after"] == "900"
+    assert locked.json()["error"].startswith("Too many wrong tokens from your address")
+    other = TestClient(app, client=("198.51.100.7", 50000))
+    assert other.post("/api/clubs", json=club(2), headers=AUTH).status_code == 201
+    now[0] += 600
+    assert guesser.post("/api/clubs", json=club(1), headers=AUTH).headers["retry-after"] == "300"
+    now[0] += 300
+    assert guesser.post("/api/clubs", json=club(1), headers=AUTH).status_code == 201

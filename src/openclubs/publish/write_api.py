@@ -20,6 +20,14 @@ from openclubs.publish.settings import Settings
 from openclubs.store.base import Store
 from openclubs.store.sqlite import club_key
 from openclubs.validate.engine import check_record
+from openclubs.webtools.limits import (
+    SIGNIN_FAILURES,
+    SIGNIN_WINDOW,
+    WindowLimiter,
+    client_key,
+    in_minutes,
+    retry_after_header,
+)
 
 API_PATH = "/api/clubs"
 
@@ -31,20 +39,40 @@ def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Resp
 
 
 def register_write_api(app: FastAPI, store: Store, settings: Settings) -> None:
+    """Add the write API. Wrong bearer tokens are counted per address, as the moderators'
+    sign-in counts them (`app.state.write_token_failures`): after SIGNIN_FAILURES in
+    SIGNIN_WINDOW seconds the address gets 429 without its token being compared."""
+    app.state.write_token_failures = WindowLimiter(SIGNIN_FAILURES, SIGNIN_WINDOW)
+
     def refused(request: Request) -> Response | None:
         if not settings.write_token:
             return _json(
                 error_body(403, "The write API is off: the server has no write_token."), 403
             )
+        failures: WindowLimiter = request.app.state.write_token_failures
+        key = client_key(request)
+        wait = failures.retry_after(key)
+        if wait > 0:
+            return _json(
+                error_body(
+                    429,
+                    f"Too many wrong tokens from your address; try again in {in_minutes(wait)}.",
+                ),
+                429,
+                {"Retry-After": retry_after_header(wait)},
+            )
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
         expected = settings.write_token.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected):
+            if scheme.lower() == "bearer":  # a guess; no header at all is not one
+                failures.hit(key)
             return _json(
                 error_body(401, "A valid 'Authorization: Bearer TOKEN' is required."),
                 401,
                 {"WWW-Authenticate": "Bearer"},
             )
+        failures.clear(key)
         return None
 
     async def record_of(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
