@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -488,3 +489,48 @@ def test_follow_with_more_feeds_than_threads_keeps_every_feed_current(tmp_path: 
     assert [r.url for r in found] == [f.url for f in feeds]
     assert all(r.error is None and r.pages >= 2 for r in found)
     assert found[-1].counts.applied == 4
+
+
+def test_follow_looks_at_the_catalog_again_and_takes_its_new_feeds(
+    tmp_path: Path, local_site: LocalSite
+) -> None:
+    """`openclubs harvest DATASET-SITE --follow`, left running: when the publisher adds a
+    feed to its dataset site, the harvester finds it at its next look (`--rediscover`)
+    and harvests it too; SIGTERM then stops it cleanly."""
+    first = serve(local_site, "/a/feed", [club(n, 10 + n) for n in range(3)])
+    second = serve(local_site, "/b/feed", [club(50 + n, 10 + n) for n in range(2)])
+    publisher = {"@type": "Organization", "name": "Perth and Kinross Leisure"}
+    local_site.add("/data/", dataset_site([first], publisher), content_type="text/html")
+    db = str(tmp_path / "follow.sqlite3")
+    command = [sys.executable, "-m", "openclubs", "harvest", local_site.url("/data/")]
+    command += ["--db", db, "-q", "--follow", "--poll-wait", "0.05", "--rediscover", "0.3"]
+    command += FAST_FLAGS
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+
+        def names() -> set[str]:
+            if not Path(db).exists():
+                return set()
+            try:
+                with closing(sqlite3.connect(db)) as connection:
+                    query = "SELECT id FROM clubs WHERE state = 'updated'"
+                    return {str(row[0]).rpartition("/")[2] for row in connection.execute(query)}
+            except sqlite3.OperationalError:  # the tables are not made yet
+                return set()
+
+        deadline = time.monotonic() + 20
+        while names() != {"club-00000", "club-00001", "club-00002"}:
+            assert process.poll() is None and time.monotonic() < deadline, names()
+            time.sleep(0.05)
+        local_site.add("/data/", dataset_site([first, second], publisher), content_type="text/html")
+        while not {"club-00050", "club-00051"} <= names():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the feed added to the dataset site never came"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=20)
+    assert process.returncode == 0, errors.decode()
+    status = json.loads(run("harvest", "status", "--db", db, "--json").output)
+    assert {s["url"] for s in status} == {first, second}

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import closing
 from typing import Any, TextIO
 
 import click
@@ -23,6 +24,8 @@ from openclubs.harvest.runner import (
     harvest_feeds,
 )
 from openclubs.store.base import Store, open_store
+
+log = logging.getLogger(__name__)
 
 DB_HELP = "The store: a SQLite file path, or a postgresql:// URL (PostgreSQL 15 + PostGIS)."
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -101,6 +104,14 @@ def _range(text: str) -> tuple[float, float]:
     is_flag=True,
     help="Keep polling each feed's end until stopped (more than 8 feeds take turns).",
 )
+@click.option(
+    "--rediscover",
+    type=click.FloatRange(min=0),
+    default=6 * 3600,
+    show_default=True,
+    help="--follow: seconds between new looks at the catalogs and dataset sites given as "
+    "SOURCE, whose new feeds join in (0: never).",
+)
 @click.option("--strict", is_flag=True, help="Refuse invalid records instead of storing them.")
 @click.option(
     "--poll-wait",
@@ -148,6 +159,7 @@ def harvest_command(
     sites: tuple[str, ...],
     crawl: bool,
     follow: bool,
+    rediscover: float,
     strict: bool,
     poll_wait: float,
     retry_wait: str,
@@ -197,6 +209,7 @@ def harvest_command(
             ),
             as_json,
             quiet,
+            rediscover,
         )
     finally:  # leave logging as it was (the command may run inside another program)
         logger.removeHandler(handler)
@@ -211,6 +224,7 @@ def _harvest(
     options: HarvestOptions,
     as_json: bool,
     quiet: bool,
+    rediscover: float = 0.0,
 ) -> None:
     if sources[:1] == ("status",):
         if len(sources) > 1:
@@ -225,6 +239,7 @@ def _harvest(
     store = _open(db_path)
     failed = False
     try:
+        known = _known_feeds(store)
         feeds, problems = _feeds(store, sources)
         for problem in problems:
             click.echo(f"openclubs harvest: {problem}", err=True)
@@ -248,9 +263,27 @@ def _harvest(
         for signum in (signal.SIGINT, signal.SIGTERM)
     }
     progress = None if quiet else ProgressLines(sys.stderr)
+    # catalogs and dataset sites (not feeds already known) are looked at again while following
+    discovered = [s for s in sources if s not in known and s not in feeds]
+    again = None
+    if options.follow and rediscover > 0 and discovered:
+
+        def again() -> list[str]:
+            with closing(open_store(db_path)) as fresh:
+                found, problems = _feeds(fresh, tuple(discovered))
+            for problem in problems:
+                log.warning("rediscovery: %s", problem)
+            return found
+
     try:
         results = harvest_feeds(
-            lambda: open_store(db_path), feeds, options, stop=stop, progress=progress
+            lambda: open_store(db_path),
+            feeds,
+            options,
+            stop=stop,
+            progress=progress,
+            rediscover=again,
+            rediscover_every=rediscover or 1.0,
         )
     finally:
         for signum, handler in previous.items():
@@ -274,11 +307,15 @@ def _open(db_path: str) -> Store:
     return store
 
 
+def _known_feeds(store: Store) -> set[str]:
+    return {str(url) for (url,) in store.harvest_query("SELECT url FROM harvest_feeds")}
+
+
 def _feeds(store: Store, sources: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The feed URLs of the sources (registering discovered ones with their dataset and
     publisher), and a sentence per source that gave none. A URL already known as a feed is
     not fetched again: it resumes."""
-    known = {str(url) for (url,) in store.harvest_query("SELECT url FROM harvest_feeds")}
+    known = _known_feeds(store)
     feeds: list[str] = []
     problems: list[str] = []
     for source in sources:

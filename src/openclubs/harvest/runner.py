@@ -221,16 +221,27 @@ def harvest_feeds(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     max_workers: int = 8,
+    rediscover: Callable[[], list[str]] | None = None,
+    rediscover_every: float = 6 * 3600.0,
 ) -> list[FeedResult]:
     """Harvest every feed, side by side (one thread and one store connection each). With
-    `follow` and more feeds than `max_workers`, the feeds take turns instead (see
-    `_follow_in_turns`): a following feed never ends, so a thread each would leave the
-    feeds after the first `max_workers` waiting for ever."""
+    `follow` and more feeds than `max_workers`, or with `rediscover`, the feeds take turns
+    instead (see `_follow_in_turns`): a following feed never ends, so a thread each would
+    leave the feeds after the first `max_workers` waiting for ever."""
     stop = stop or threading.Event()
     limiter = HostRateLimiter(options.rate_per_second)
     unique = list(dict.fromkeys(urls))
-    if options.follow and len(unique) > max_workers:
-        return _follow_in_turns(open_store, unique, options, stop, limiter, progress, max_workers)
+    if options.follow and (len(unique) > max_workers or rediscover is not None):
+        return _follow_in_turns(
+            open_store,
+            unique,
+            options,
+            stop,
+            limiter,
+            progress,
+            max_workers,
+            (rediscover, rediscover_every) if rediscover is not None else None,
+        )
 
     def one(url: str) -> FeedResult:
         store = open_store()
@@ -256,11 +267,14 @@ def _follow_in_turns(
     limiter: HostRateLimiter,
     progress: Progress | None,
     workers: int,
+    rediscover: tuple[Callable[[], list[str]], float] | None = None,
 ) -> list[FeedResult]:
     """Follow many feeds with a few threads: each turn harvests one feed from its saved
     position until it is caught up, then the feed waits `end_poll_wait` (after a failure,
     the doubling `error_wait`) before its next turn, and the thread takes the feed due
-    soonest. A feed that is gone takes no more turns. Until `stop` is set."""
+    soonest. A feed that is gone takes no more turns. With `rediscover` (a function giving
+    the sources' feeds now, and how often to call it), feeds that catalogs and dataset
+    sites add later join in. Until `stop` is set."""
     once = replace(options, follow=False)
     results = {url: FeedResult(url, "stopped") for url in urls}
     failures = dict.fromkeys(urls, 0)
@@ -335,12 +349,31 @@ def _follow_in_turns(
         finally:
             store.close()
 
+    def discoverer(find: Callable[[], list[str]], every: float) -> None:
+        while not stop.wait(every):
+            try:
+                found = find()
+            except Exception:  # a catalog that cannot be read now is tried again later
+                log.exception("rediscovering feeds failed")
+                continue
+            with ready:
+                for url in found:
+                    if url not in results:
+                        log.info("new feed found", extra={"feed": url})
+                        results[url] = FeedResult(url, "stopped")
+                        failures[url] = 0
+                        heapq.heappush(due, (0.0, next(turns), url))
+                ready.notify_all()
+
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    if rediscover is not None:
+        busy += 1  # the discoverer may always bring feeds back: workers wait for them
+        threads.append(threading.Thread(target=discoverer, args=rediscover, daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return [results[url] for url in urls]
+    return list(results.values())
 
 
 @dataclass(frozen=True, slots=True)
