@@ -534,3 +534,138 @@ def test_follow_looks_at_the_catalog_again_and_takes_its_new_feeds(
     assert process.returncode == 0, errors.decode()
     status = json.loads(run("harvest", "status", "--db", db, "--json").output)
     assert {s["url"] for s in status} == {first, second}
+
+
+def test_following_in_turns_fails_at_once_when_the_store_cannot_be_opened(tmp_path: Path) -> None:
+    """A store that cannot be opened for every thread is an error from the call (as without
+    turns), not threads that die one by one while the others, or none, go on."""
+    import threading
+
+    import pytest
+
+    from openclubs.harvest.runner import HarvestOptions, harvest_feeds
+
+    db = str(tmp_path / "turns.sqlite3")
+    opened: list[Store] = []
+
+    def open_some() -> Store:
+        path = db if len(opened) < 2 else str(tmp_path / "no-such-folder" / "turns.sqlite3")
+        store = open_store(path)
+        opened.append(store)
+        return store
+
+    options = HarvestOptions(**{**vars_of(FAST), "follow": True})
+    stop = threading.Event()
+    stop.set()  # before: the call returned every feed "stopped" and no error
+    urls = [f"http://127.0.0.1:9/feed-{n}" for n in range(4)]
+    with pytest.raises(Exception, match="unable to open database file"):
+        harvest_feeds(open_some, urls, options, stop=stop, max_workers=3)
+    assert len(opened) == 2
+
+
+def test_a_gone_feed_the_catalog_still_lists_takes_turns_again(
+    tmp_path: Path, local_site: LocalSite
+) -> None:
+    """While following with rediscovery, a feed that answered 404 is gone; when its
+    dataset site still lists it at the next look, it takes turns again and its items come."""
+    import threading
+
+    from openclubs.harvest.runner import HarvestOptions, harvest_feeds
+
+    local_site.add("/later/feed", b"not yet", status=404, content_type="text/plain")
+    url = local_site.url("/later/feed")
+    other = serve(local_site, "/now/feed", [club(n, 10 + n) for n in range(2)])
+    store_path = tmp_path / "gone.sqlite3"
+    setup = open_store(str(store_path))
+    setup.migrate()
+    setup.close()
+    looks = threading.Event()
+
+    def find() -> list[str]:
+        looks.set()
+        return [url, other]
+
+    options = HarvestOptions(**{**vars_of(FAST), "follow": True, "end_poll_wait": 0.02})
+    stop = threading.Event()
+    found: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: found.extend(
+            harvest_feeds(
+                lambda: open_store(str(store_path)),
+                [url, other],
+                options,
+                stop=stop,
+                max_workers=2,
+                rediscover=find,
+                rediscover_every=0.05,
+            )
+        )
+    )
+    thread.start()
+    reader = open_store(str(store_path))
+    try:
+        deadline = time.monotonic() + 10
+        while not reader.harvest_query("SELECT 1 FROM harvest_feeds WHERE status = 'gone'"):
+            assert time.monotonic() < deadline, "the feed never went"
+            time.sleep(0.02)
+        serve(local_site, "/later/feed", [club(70, 10)])
+        while "https://clubs.example.org/clubs/club-00070" not in current(reader):
+            assert thread.is_alive() and time.monotonic() < deadline, "never taken again"
+            time.sleep(0.02)
+    finally:
+        reader.close()
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and looks.is_set()
+    assert {r.url: r.error for r in found} == {url: None, other: None}
+    assert all(r.status in ("caught-up", "stopped") for r in found), found
+
+
+def test_stopping_does_not_wait_for_a_slow_look_at_the_catalogs(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """SIGTERM (the `stop` event) while the catalogs are being read again from a slow
+    server: the harvest returns after a short grace, not when the catalog answers."""
+    import threading
+
+    from openclubs.harvest import runner
+    from openclubs.harvest.runner import HarvestOptions, harvest_feeds
+
+    monkeypatch.setattr(runner, "DISCOVERY_GRACE", 0.05, raising=False)
+    db = str(tmp_path / "slow.sqlite3")
+    setup = open_store(db)
+    setup.migrate()
+    setup.close()
+    looking, answer = threading.Event(), threading.Event()
+
+    def slow_catalog() -> list[str]:
+        looking.set()
+        answer.wait(30)  # a catalog server that takes its time
+        return []
+
+    with LiveFeed([club(n, 10 + n) for n in range(2)]) as feed:
+        options = HarvestOptions(**{**vars_of(FAST), "follow": True})
+        stop = threading.Event()
+        found: list[Any] = []
+        thread = threading.Thread(
+            target=lambda: found.extend(
+                harvest_feeds(
+                    lambda: open_store(db),
+                    [feed.url],
+                    options,
+                    stop=stop,
+                    rediscover=slow_catalog,
+                    rediscover_every=0.01,
+                )
+            )
+        )
+        thread.start()
+        try:
+            assert looking.wait(10)
+            stop.set()
+            thread.join(10)
+            assert not thread.is_alive(), "the harvest waited for the catalog"
+        finally:
+            answer.set()
+            thread.join(10)
+    assert [(r.url, r.error) for r in found] == [(feed.url, None)]

@@ -17,6 +17,7 @@ from openclubs.publish.app import create_app
 from openclubs.publish.settings import Settings, SettingsError
 from openclubs.store import SQLiteStore
 from openclubs.store.base import Store
+from openclubs.webtools.admin import COOKIE, session_value
 from openclubs.webtools.limits import WindowLimiter
 from openclubs.webtools.submissions import Submissions
 from tests.test_webtools_pages import TWO_PLACES, snippet_of
@@ -327,3 +328,71 @@ def test_the_limiter_forgets_idle_visitors_and_caps_how_many_it_holds() -> None:
     assert [limiter.retry_after(k) > 0 for k in "bcdefg"] == [False] * 3 + [True] * 3
     with pytest.raises(ValueError, match="limit >= 1"):
         WindowLimiter(0, 60.0)
+
+
+def test_session_cookies_are_guesses_at_the_token_too(tmp_path: Path) -> None:
+    """The session cookie is worked out from the token by a public recipe, so a guesser can
+    send the cookie of each guess: wrong cookies count as failed sign-ins, and while the
+    address is locked even the right cookie is not compared."""
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, clock = limited(store, "203.0.113.12", admin_token=TOKEN)
+    for n in range(1, 5):
+        cookie = {"Cookie": f"{COOKIE}={session_value(f'guess-{n}')}"}
+        wrong = api.get("/admin", headers=cookie)
+        assert wrong.status_code == 200 and 'name="token"' in wrong.text, n  # signed out
+        assert (
+            f"{COOKIE}=" in wrong.headers["set-cookie"]
+            and "Max-Age=0" in (wrong.headers["set-cookie"])
+        )  # the browser drops a wrong (say, an old token's) cookie
+    fifth = api.get("/admin", headers={"Cookie": f"{COOKIE}=0123abcd"})
+    assert fifth.status_code == 429 and fifth.headers["retry-after"] == "900"
+    right = {"Cookie": f"{COOKIE}={session_value(TOKEN)}"}
+    locked = api.get("/admin", headers=right)
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "900"
+    assert "Approve" not in locked.text and "set-cookie" not in locked.headers
+    clock.advance(15 * 60)
+    signed = api.get("/admin", headers=right)
+    assert signed.status_code == 200 and 'name="token"' not in signed.text
+    store.close()
+
+
+def test_pages_that_show_the_signed_in_state_count_bearer_guesses(tmp_path: Path) -> None:
+    """A sign-in refused for coming from another site still shows whether the request is
+    signed in: the bearer token it carries is counted there as anywhere else."""
+    store = SQLiteStore(tmp_path / "clubs.sqlite3")
+    store.migrate()
+    api, _ = limited(store, "2001:db8:77::5", admin_token=TOKEN)
+    cross = {"Origin": "https://elsewhere.example"}
+    for n in range(1, 6):
+        guess = {**cross, "Authorization": f"Bearer guess-{n}"}
+        page = api.post("/admin/login", data={"token": "x"}, headers=guess)
+        assert page.status_code == 401 and 'name="token"' in page.text, n
+        assert "did not come from this server's moderators' page" in words(page)
+    right = {**cross, "Authorization": f"Bearer {TOKEN}"}
+    during = api.post("/admin/login", data={"token": "x"}, headers=right)
+    assert during.status_code == 401 and 'name="token"' in during.text  # not compared
+    assert api.get("/admin", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 429
+    store.close()
+
+
+def test_a_submission_the_store_failed_to_keep_does_not_count(tmp_path: Path) -> None:
+    """The store fails while a submission is written (here its table is briefly missing):
+    the visitor's hourly allowance is not used up by what was never kept."""
+    import sqlite3
+
+    path = tmp_path / "clubs.sqlite3"
+    store = SQLiteStore(path)
+    store.migrate()
+    api, _ = limited(store, "203.0.113.40", accept_submissions="yes", submissions_per_hour=1)
+    club = {**TWO_PLACES, "action": "submit"}
+    with sqlite3.connect(path) as outage:
+        outage.execute("ALTER TABLE webtools_submissions RENAME TO away")
+    with pytest.raises(sqlite3.OperationalError, match="webtools_submissions"):
+        api.post("/build", data=club)
+    with sqlite3.connect(path) as repair:
+        repair.execute("ALTER TABLE away RENAME TO webtools_submissions")
+    kept = api.post("/build", data=club)
+    assert kept.status_code == 200 and "submission 1 is waiting" in kept.text
+    assert api.post("/build", data=club).status_code == 429  # the allowance was one
+    store.close()

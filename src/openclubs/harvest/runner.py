@@ -47,6 +47,8 @@ from openclubs.store.base import Store
 
 log = logging.getLogger(__name__)
 
+DISCOVERY_GRACE = 5.0  # seconds a stopped harvest waits for a look at the catalogs under way
+
 
 @dataclass(frozen=True, slots=True)
 class HarvestOptions:
@@ -274,13 +276,25 @@ def _follow_in_turns(
     the doubling `error_wait`) before its next turn, and the thread takes the feed due
     soonest. A feed that is gone takes no more turns. With `rediscover` (a function giving
     the sources' feeds now, and how often to call it), feeds that catalogs and dataset
-    sites add later join in. Until `stop` is set."""
+    sites add later join in, and a gone feed they still list takes turns again. Until `stop`
+    is set.
+
+    The store connections are opened before any thread starts, so a store that cannot be
+    opened fails the call (as it does without turns) instead of leaving fewer threads, or
+    none, silently following nothing."""
     once = replace(options, follow=False)
     results = {url: FeedResult(url, "stopped") for url in urls}
     failures = dict.fromkeys(urls, 0)
     due = [(0.0, n, url) for n, url in enumerate(urls)]  # (when, tie-break, feed)
     turns = itertools.count(len(urls))
     rand = random.Random()
+    retired: set[str] = set()  # gone feeds: no more turns unless rediscovery lists them
+
+    def backoff(url: str) -> float:
+        """The doubling wait, with jitter, after `url`'s latest failure in a row."""
+        failures[url] += 1
+        wait = options.error_wait * float(2 ** min(failures[url] - 1, 20))
+        return min(options.error_wait_max, wait) * (1.0 + 0.5 * rand.random())
 
     def turn(store: Store, url: str) -> float | None:
         """One turn of `url`; the seconds until its next turn (None: no more turns)."""
@@ -298,9 +312,7 @@ def _follow_in_turns(
         if run.status == "gone" or stop.is_set():
             return None
         if run.status == "error":
-            failures[url] += 1
-            wait = options.error_wait * float(2 ** min(failures[url] - 1, 20))
-            return min(options.error_wait_max, wait) * (1.0 + 0.5 * rand.random())
+            return backoff(url)
         failures[url] = 0
         return options.end_poll_wait
 
@@ -330,10 +342,11 @@ def _follow_in_turns(
             busy -= 1
             if after is not None:
                 heapq.heappush(due, (time.monotonic() + after, next(turns), url))
+            elif not stop.is_set():
+                retired.add(url)
             ready.notify_all()
 
-    def worker() -> None:
-        store = open_store()
+    def worker(store: Store) -> None:
         try:
             while (url := take()) is not None:
                 after: float | None = None
@@ -343,7 +356,7 @@ def _follow_in_turns(
                     log.exception("feed %s: harvest failed", url)
                     results[url].status = "error"
                     results[url].error = f"{type(err).__name__}: {err}"
-                    after = options.error_wait
+                    after = backoff(url)  # a store that keeps failing is not hammered
                 finally:
                     back(url, after)
         finally:
@@ -358,22 +371,43 @@ def _follow_in_turns(
                 continue
             with ready:
                 for url in found:
-                    if url not in results:
+                    if url in retired:  # gone, but its publisher still lists it
+                        log.info("gone feed listed again", extra={"feed": url})
+                        retired.discard(url)
+                        heapq.heappush(due, (0.0, next(turns), url))
+                    elif url not in results:
                         log.info("new feed found", extra={"feed": url})
                         results[url] = FeedResult(url, "stopped")
                         failures[url] = 0
                         heapq.heappush(due, (0.0, next(turns), url))
                 ready.notify_all()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    stores: list[Store] = []
+    try:
+        for _ in range(workers):
+            stores.append(open_store())
+    except BaseException:
+        for store in stores:
+            store.close()
+        raise
+    threads = [threading.Thread(target=worker, args=(store,), daemon=True) for store in stores]
+    finder = None
     if rediscover is not None:
         busy += 1  # the discoverer may always bring feeds back: workers wait for them
-        threads.append(threading.Thread(target=discoverer, args=rediscover, daemon=True))
+        finder = threading.Thread(target=discoverer, args=rediscover, daemon=True)
+        finder.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return list(results.values())
+    if finder is not None:
+        # stopped: a look at the catalogs under way may be waiting on a slow server; it
+        # only registers feeds (each in its own transaction), so it is not waited for long
+        finder.join(DISCOVERY_GRACE)
+        if finder.is_alive():
+            log.warning("stopped while looking at the catalogs again; that look is abandoned")
+    with ready:
+        return list(results.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,11 @@ this server can know, and is refused when the browser says it comes from another
 (Origin, or Sec-Fetch-Site). SameSite=Strict alone is not enough: "same site" includes every
 sibling subdomain of the registrable domain, which the operator may not control.
 
-Guessing the token is slowed down: after SIGNIN_FAILURES wrong tokens (from the sign-in form
-or a bearer header) in SIGNIN_WINDOW from one address, that address is answered 429 with
-Retry-After until the oldest failure leaves the window, and the token it sends is not even
-compared meanwhile, so a lucky guess during the lock tells the guesser nothing. Signing in
+Guessing the token is slowed down: after SIGNIN_FAILURES wrong tokens (from the sign-in form,
+a bearer header, or a session cookie, which anyone can work out from a guess) in
+SIGNIN_WINDOW from one address, that address is answered 429 with Retry-After until the
+oldest failure leaves the window, and the token it sends is not even compared meanwhile, so a
+lucky guess during the lock tells the guesser nothing. Signing in
 clears the address's failures. The counts are kept in memory (webtools/limits.py).
 """
 
@@ -85,26 +86,49 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
     failures = WindowLimiter(SIGNIN_FAILURES, SIGNIN_WINDOW)
     app.state.admin_signins = failures
 
-    def bearer(request: Request) -> bool:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return (
-            bool(token)
-            and scheme.lower() == "bearer"
-            and hmac.compare_digest(given.encode(), (token or "").encode())
-        )
+    def uses_bearer(request: Request) -> bool:
+        return request.headers.get("authorization", "").partition(" ")[0].lower() == "bearer"
 
     def signed_in(request: Request) -> bool:
+        """Whether the request carries the right bearer token or session cookie. Both are
+        guesses at the token (the cookie is derived from the token by a public recipe, so a
+        guesser can work out the cookie of each guess offline): a wrong one counts as a
+        failed sign-in, and while the address is locked neither is compared, on every page
+        that shows whether the visitor is signed in. The answer is kept for the request, so
+        one request is one guess however often it is asked."""
         if not token:
             return False
-        if bearer(request):
-            return True
+        known: bool | None = getattr(request.state, "admin_signed_in", None)
+        if known is None:
+            known = compare(request, token)
+            request.state.admin_signed_in = known
+        return known
+
+    def compare(request: Request, token: str) -> bool:
+        """`signed_in` for a request not yet judged (see there)."""
+        given = request.headers.get("authorization", "").partition(" ")[2]
         cookie = request.cookies.get(COOKIE, "")
-        return hmac.compare_digest(cookie.encode(), session_value(token).encode())
+        if not uses_bearer(request) and not cookie:
+            return False  # nothing to compare, so no guess
+        key = client_key(request)
+        if failures.retry_after(key) > 0:
+            return False
+        if uses_bearer(request):
+            right = hmac.compare_digest(given.encode(), token.encode())
+        else:
+            right = hmac.compare_digest(cookie.encode(), session_value(token).encode())
+            # a guess, or a cookie from before the token changed: the browser drops it
+            request.state.admin_stale_cookie = not right
+        if not right:
+            failures.hit(key)
+        elif uses_bearer(request):
+            failures.clear(key)
+        return right
 
     def forged(request: Request, form: Form) -> bool:
         """A cookie-signed POST without this server's form token, or from another origin
         (a bearer token cannot be sent by another site's page, so it needs neither)."""
-        if not token or bearer(request):
+        if not token or (uses_bearer(request) and signed_in(request)):
             return False
         given = form.get("csrf")
         return not same_origin(request, settings.base) or not hmac.compare_digest(
@@ -147,30 +171,43 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         return response
 
     def failed(request: Request) -> HTMLResponse:
-        """Count a wrong token against the address; 401, or 429 once that was one too many."""
+        """Count a wrong token from the sign-in form against the address; 401, or 429 once
+        that was one too many. The page shows the visitor signed out (a cookie it also
+        sends is not compared: one request is one failure)."""
+        request.state.admin_signed_in = False
         wait = failures.hit(client_key(request))
         if wait > 0:
             return locked_page(request, wait)
         return admin_page(request, 401, WRONG_TOKEN)
 
-    def bearer_refused(request: Request) -> HTMLResponse | None:
-        """For a request carrying `Authorization: Bearer`: 429 while its address is locked
-        (the token unread), 401 when the token is wrong (a failed sign-in); None when it may
-        go on (no bearer token, or the right one). Other schemes are not counted: a proxy's
-        own Basic sign-in in front of /admin would otherwise lock the moderators out."""
-        scheme = request.headers.get("authorization", "").partition(" ")[0]
-        if not token or scheme.lower() != "bearer":
+    def token_refused(request: Request) -> HTMLResponse | None:
+        """For a request carrying `Authorization: Bearer` or the session cookie: 429 while
+        its address is locked (nothing compared), 401 for a wrong bearer token (a failed
+        sign-in; 429 when it was one too many); None when it may go on (nothing to compare,
+        the right token or cookie, or a wrong cookie: that page offers the sign-in form and
+        drops the cookie). Other schemes are not counted: a proxy's own Basic sign-in in
+        front of /admin would otherwise lock the moderators out."""
+        if not token or not (uses_bearer(request) or request.cookies.get(COOKIE)):
             return None
         key = client_key(request)
         wait = failures.retry_after(key)
         if wait > 0:
             return locked_page(request, wait)
-        if bearer(request):
-            failures.clear(key)
+        if signed_in(request):
             return None
-        return failed(request)
+        wait = failures.retry_after(key)
+        if wait > 0:
+            return locked_page(request, wait)
+        return admin_page(request, 401, WRONG_TOKEN) if uses_bearer(request) else None
 
     def admin_page(request: Request, status: int = 200, error: str = "") -> HTMLResponse:
+        """The moderators' page; a wrong session cookie is dropped from the browser."""
+        response = moderators_page(request, status, error)
+        if getattr(request.state, "admin_stale_cookie", False):
+            response.delete_cookie(COOKIE, path="/admin")
+        return response
+
+    def moderators_page(request: Request, status: int, error: str) -> HTMLResponse:
         if not token:
             return page(
                 "admin.html",
@@ -221,7 +258,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/admin", response_class=HTMLResponse, summary="Moderate submissions (token)")
     async def admin(request: Request) -> HTMLResponse:
-        return bearer_refused(request) or admin_page(request)
+        return token_refused(request) or admin_page(request)
 
     @app.post("/admin/login", response_class=Response, summary="Sign in with the admin token")
     async def login(request: Request) -> Response:
@@ -256,7 +293,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         form = await posted(request)
         if isinstance(form, HTMLResponse):
             return form
-        refused = bearer_refused(request)
+        refused = token_refused(request)
         if refused is not None:
             return refused
         if forged(request, form):
@@ -271,7 +308,7 @@ def register_admin(app: FastAPI, store: Store, settings: Settings) -> None:
         summary="Approve or reject a submission",
     )
     async def decide(number: int, decision: str, request: Request) -> Response:
-        refused = bearer_refused(request)
+        refused = token_refused(request)
         if refused is not None:
             return refused
         if not signed_in(request):

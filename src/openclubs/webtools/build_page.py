@@ -377,7 +377,11 @@ def register_build(app: FastAPI, store: Store, settings: Settings, accepting: bo
             )
             refused.headers["Retry-After"] = retry_after_header(wait)
             return refused
-        number = submissions.add(record, issues)
+        try:
+            number = submissions.add(record, issues)
+        except BaseException:  # the store failed: nothing was kept, so it does not count
+            per_visitor.release(visitor)
+            raise
         if number is None:
             per_visitor.release(visitor)  # nothing was kept, so it does not count
             return build_page(
