@@ -53,20 +53,15 @@ def register_write_api(app: FastAPI, store: Store, settings: Settings) -> None:
         key = client_key(request)
         wait = failures.retry_after(key)
         if wait > 0:
-            return _json(
-                error_body(
-                    429,
-                    f"Too many wrong tokens from your address; try again in {in_minutes(wait)}.",
-                ),
-                429,
-                {"Retry-After": retry_after_header(wait)},
-            )
+            return locked(wait)
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
         expected = settings.write_token.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected):
             if scheme.lower() == "bearer":  # a guess; no header at all is not one
-                failures.hit(key)
+                wait = failures.hit(key)
+                if wait > 0:  # that was the last guess allowed, as /admin counts them
+                    return locked(wait)
             return _json(
                 error_body(401, "A valid 'Authorization: Bearer TOKEN' is required."),
                 401,
@@ -74,6 +69,15 @@ def register_write_api(app: FastAPI, store: Store, settings: Settings) -> None:
             )
         failures.clear(key)
         return None
+
+    def locked(wait: float) -> Response:
+        return _json(
+            error_body(
+                429, f"Too many wrong tokens from your address; try again in {in_minutes(wait)}."
+            ),
+            429,
+            {"Retry-After": retry_after_header(wait)},
+        )
 
     async def record_of(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
         try:
