@@ -7,7 +7,7 @@ import csv
 import gc
 import multiprocessing
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -48,6 +48,18 @@ _SUFFIXES = {
 }
 
 
+# A row, or the file, row number and columns of a CSV row a worker read (enough to make the
+# row when it is asked for)
+_Where = SourceRow | tuple[str, int, dict[str, str]]
+
+
+def _source_row(where: _Where) -> SourceRow:
+    if isinstance(where, tuple):
+        file, number, columns = where
+        return SourceRow(file, number, {}, columns=columns)
+    return where
+
+
 class ImportedClub:
     """A Club Spec 0.2 record with where it came from, what was changed and its issues.
 
@@ -71,7 +83,7 @@ class ImportedClub:
     ) -> None:
         self._record: dict[str, Any] | None = record
         self._line: bytes | None = None
-        self._row: SourceRow | tuple[str, int, dict[str, str]] = row
+        self._row: _Where = row
         self._changes: list[Change] | None = changes
         self._issues: list[Issue] | None = issues
         self._packed: bytes | None = None
@@ -82,7 +94,7 @@ class ImportedClub:
     def encoded_by_worker(
         cls,
         line: bytes,
-        where: SourceRow | tuple[str, int, dict[str, str]],
+        where: _Where,
         valid: bool,
         change_count: int,
         packed: bytes | None,
@@ -116,8 +128,7 @@ class ImportedClub:
     @property
     def row(self) -> SourceRow:
         if isinstance(self._row, tuple):
-            file, number, columns = self._row
-            self._row = SourceRow(file, number, {}, columns=columns)
+            self._row = _source_row(self._row)
         return self._row
 
     @property
@@ -560,44 +571,45 @@ class _Importer:
     def _take(
         self, rows: _Rows, done: AsyncResult[list[Outcome]], progress: Callable[[int], None] | None
     ) -> None:
+        """Pass on a job's records (or reject its rows) in row order, as `accept` does, in
+        one loop: this process passes on every record of a parallel import, so its share is
+        kept small. A CSV piece's rows are known by their numbers only."""
         outcomes = done.get()
-        if isinstance(rows, tuple):  # a CSV piece: its rows are known by their numbers
-            self._take_piece(rows[0], rows[1], outcomes)
+        wheres: Sequence[_Where]
+        if isinstance(rows, tuple):
+            file, names = rows
+            self.result.rows_in[file] += len(outcomes)
+            wheres = [(file, outcome[0], names) for outcome in outcomes]
         else:
-            for row, outcome in zip(rows, outcomes, strict=True):
-                if len(outcome) == 2:
-                    self.reject(row, outcome[1])
-                else:
-                    self.accept_encoded((row.file, row.row, row.columns), outcome, row)
-        if progress:
-            progress(len(outcomes))
-
-    def _take_piece(self, file: str, names: dict[str, str], outcomes: list[Outcome]) -> None:
-        """What `accept_encoded` does, in one loop over a CSV piece's rows: this process
-        passes on every record of a parallel import, so its share is kept small."""
+            wheres = rows
         result, seen, sink = self.result, self.seen, self.sink
         make = ImportedClub.encoded_by_worker
-        result.rows_in[file] += len(outcomes)
         accepted = valid_ones = changes = 0
-        for outcome in outcomes:
+        for where, outcome in zip(wheres, outcomes, strict=True):
             if len(outcome) == 2:
-                self.reject(SourceRow(file, outcome[0], {}, columns=names), outcome[1])
+                self.reject(_source_row(where), outcome[1])
                 continue
-            number, identifier, line, valid, change_count, packed, failures = outcome
+            _, identifier, line, valid, change_count, packed, failures = outcome
             if identifier in seen:
-                self._repeats(identifier, file, None, number)
+                row = _source_row(where)
+                self._repeats(identifier, row.file, row.sheet, row.row)
                 continue
-            seen[identifier] = (file, None, number)
+            if isinstance(where, tuple):
+                seen[identifier] = (where[0], None, where[1])
+            else:
+                seen[identifier] = (where.file, where.sheet, where.row)
             if self.reject_invalid and not valid:
-                self._refuse_invalid(SourceRow(file, number, {}), failures)
+                self._refuse_invalid(_source_row(where), failures)
                 continue
             accepted += 1
             valid_ones += valid
             changes += change_count
-            sink(make(line, (file, number, names), valid, change_count, packed))
+            sink(make(line, where, valid, change_count, packed))
         result.accepted += accepted
         result.valid += valid_ones
         result.changes += changes
+        if progress:
+            progress(len(outcomes))
 
     def reject(self, row: SourceRow, reason: str) -> None:
         self.result.rejects.append(
@@ -644,25 +656,6 @@ class _Importer:
             self._refuse_invalid(item.row, _failures(club.issues))
             return
         self._pass_on(club)
-
-    def accept_encoded(
-        self,
-        where: tuple[str, int, dict[str, str]],
-        outcome: Outcome,
-        row: SourceRow | None = None,
-    ) -> None:
-        """The same for a record a worker built, validated and encoded (`where`: its file,
-        row number and columns; `row` itself when this process read it)."""
-        _, identifier, line, valid, change_count, packed, failures = outcome
-        sheet = row.sheet if row is not None else None
-        if self._repeats(identifier, where[0], sheet, where[1]):
-            return
-        if self.reject_invalid and not valid:
-            self._refuse_invalid(row or SourceRow(where[0], where[1], {}), failures)
-            return
-        self._pass_on(
-            ImportedClub.encoded_by_worker(line, row or where, valid, change_count, packed)
-        )
 
     def finish(self) -> ImportResult:
         self.result.rejects.extend(self.late)
