@@ -1,15 +1,24 @@
-"""Reading a piece of a CSV file (what an import's worker does) gives the rows that reading
-the whole file gives: the same values under the same row numbers, for messy text that mixes
-plain lines (split directly) with quoted cells (read by the csv reader)."""
+"""Reading a CSV file in pieces (what `read_csv` and an import's workers do) gives the rows
+the csv module gives reading the whole file line by line: the same values under the same row
+numbers, for messy text that mixes plain lines (split directly) with quoted cells (read by
+the csv reader)."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from openclubs.ingest.tabular import Columns, csv_header, csv_layout, csv_piece_rows, read_csv
+from openclubs.ingest.tabular import (
+    Columns,
+    CsvLayout,
+    csv_header,
+    csv_layout,
+    csv_piece_rows,
+    read_csv,
+)
 
 HEADERS = ["Club Name", "Website", "Email", "Phone", "Town", "County", "Postcode", "Sport"]
 PIECES = [
@@ -54,6 +63,24 @@ def _register(rng: random.Random, delimiter: str, crlf: bool, spaced: bool) -> s
     return end.join(lines) + (end if rng.random() < 0.7 else "")
 
 
+def _by_the_csv_module(path: Path, layout: CsvLayout) -> list[tuple[int, dict[str, Any]]]:
+    """The rows as the csv reader gives them over the whole file: each numbered by the line
+    it starts on, rows without a value left out, the first such row the header."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    columns = None
+    with path.open(encoding=layout.encoding, errors=layout.errors, newline="") as handle:
+        reader = layout.reader(handle)
+        start = 1
+        for values in reader:
+            if any(value.strip() for value in values):
+                if columns is None:
+                    columns = Columns(str(path), start, values, None)
+                else:
+                    rows.append((start, columns.source_row(start, values).fields))
+            start = reader.line_num + 1
+    return rows
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_a_piece_reads_as_the_whole_file_reads(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -63,7 +90,8 @@ def test_a_piece_reads_as_the_whole_file_reads(tmp_path: Path, seed: int) -> Non
     path.write_bytes(text.encode("utf-8" if seed % 4 else "cp1252", "replace"))
     layout = csv_layout(path)
     assert layout.splittable and layout.delimiter == delimiter
-    whole = [(r.row, r.fields) for r in read_csv(path)]
+    whole = _by_the_csv_module(path, layout)
+    assert [(r.row, r.fields) for r in read_csv(path)] == whole
     data = path.read_bytes()
     header = csv_header(layout, data)
     assert header is not None

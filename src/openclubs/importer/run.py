@@ -3,7 +3,6 @@ every row (accepted into a record, or rejected with its reason)."""
 
 from __future__ import annotations
 
-import csv
 import gc
 import multiprocessing
 from collections import Counter, deque
@@ -24,9 +23,9 @@ from openclubs.ingest.rows import ReadError, RowProblem, SourceRow
 from openclubs.ingest.tabular import (
     Columns,
     CsvLayout,
-    csv_header,
     csv_layout,
     csv_piece_rows,
+    csv_pieces,
     read_csv,
     read_json,
     read_xlsx,
@@ -221,7 +220,10 @@ def detect_format(path: Path, declared: Format = "auto") -> str:
 
 
 def read_rows(
-    path: Path, fmt: Format = "auto", mapping: Mapping[str, str] | None = None
+    path: Path,
+    fmt: Format = "auto",
+    mapping: Mapping[str, str] | None = None,
+    layout: CsvLayout | None = None,
 ) -> tuple[Iterator[SourceRow], list[RowProblem]]:
     """The rows of one file (lazily) and the problems its reader found up front."""
     if not path.is_file():
@@ -244,7 +246,7 @@ def read_rows(
         return read_xlsx(path, mapping), []
     if kind == "json":
         return read_json(path, mapping), []
-    return read_csv(path, mapping), []
+    return read_csv(path, mapping, layout), []
 
 
 def import_files(
@@ -345,100 +347,6 @@ def _failures(issues: list[Issue]) -> str:
     return "; ".join(sorted({f"{i.path}: {i.type}" for i in issues if i.severity == "failure"}))
 
 
-def _csv_pieces(
-    path: Path, layout: CsvLayout
-) -> tuple[int, list[str], Iterator[tuple[bytes, int]]] | None:
-    """A CSV file's header row (its line number and cells) and the rest of the file in
-    pieces of about PIECE_BYTES, each cut after a line end outside quotes, with the number
-    of lines before it; None when its first part holds no header (this process reads it).
-
-    The pieces reopen the file when the first is asked for: a generator that is never
-    started (the header names no club column) runs no `finally`, so it must hold no open
-    file."""
-    with path.open("rb") as handle:
-        buffer = handle.read(PIECE_BYTES)
-        cut = _safe_end(buffer, layout)
-        while not cut:
-            more = handle.read(PIECE_BYTES)
-            if not more:
-                cut = len(buffer)
-                break
-            buffer += more
-            cut = _safe_end(buffer, layout)
-        read = handle.tell()
-    head = buffer[:cut]
-    header = csv_header(layout, head)
-    if header is None:
-        return None
-    number, cells, lines = header
-    offset = 0
-    for _ in range(lines):  # the header ends at the end of its last line
-        found = head.find(b"\n", offset)
-        offset = found + 1 if found >= 0 else len(head)
-
-    def pieces(buffer: bytes, before: int) -> Iterator[tuple[bytes, int]]:
-        with path.open("rb") as handle:
-            handle.seek(read)
-            size = PIECE_BYTES
-            while True:
-                block = handle.read(size)
-                if not block:
-                    if buffer:
-                        yield buffer, before
-                    return
-                buffer += block
-                end = _safe_end(buffer, layout)
-                if not end:  # a quoted cell goes on (or a quote is never closed): read
-                    size *= 2  # twice as much each time, so the rescans stay linear
-                    continue
-                size = PIECE_BYTES
-                piece, buffer = buffer[:end], buffer[end:]
-                yield piece, before
-                before += piece.count(b"\n")
-
-    return number, cells, pieces(buffer[offset:], lines)
-
-
-def _safe_end(data: bytes, layout: CsvLayout) -> int:
-    """Where the longest beginning of `data` that ends with a line end outside quoted cells
-    ends (0 when there is none). Quoted cells are found as the csv reader finds them: a
-    quote opens one only at the start of a cell, and inside one a doubled quote (when the
-    dialect doubles quotes) is a quote, any other quote closes it."""
-    newline = data.rfind(b"\n")
-    if newline < 0 or not layout.quotechar or layout.quoting == csv.QUOTE_NONE:
-        return newline + 1
-    quote = layout.encode(layout.quotechar)
-    starts = (b"", layout.encode(layout.delimiter), b"\n", b"\r")
-    spans: list[tuple[int, int]] = []
-    opened = -1
-    at = data.find(quote)
-    while at >= 0:
-        if opened < 0:
-            before = at
-            if layout.skipinitialspace:
-                while before > 0 and data[before - 1 : before] == b" ":
-                    before -= 1
-            if data[before - 1 : before] in starts or before == 0:
-                opened = at
-            at = data.find(quote, at + 1)
-        elif layout.doublequote and data[at + 1 : at + 2] == quote:
-            at = data.find(quote, at + 2)
-        else:
-            spans.append((opened, at))
-            opened = -1
-            at = data.find(quote, at + 1)
-    if opened >= 0:
-        spans.append((opened, len(data)))
-    for first, last in reversed(spans):
-        if last < newline:
-            break
-        if first < newline:
-            newline = data.rfind(b"\n", 0, first)
-            if newline < 0:
-                return 0
-    return newline + 1
-
-
 def _pool_context() -> BaseContext:
     """fork where there is one (workers start at once and share the loaded vocabulary)."""
     methods = multiprocessing.get_all_start_methods()
@@ -493,14 +401,19 @@ class _Importer:
                 progress(1)
 
     def rows(
-        self, paths: list[str], fmt: Format, mapping: Mapping[str, str] | None
+        self,
+        paths: list[str],
+        fmt: Format,
+        mapping: Mapping[str, str] | None,
+        layout: CsvLayout | None = None,
     ) -> Iterator[SourceRow]:
-        """Every row of every file, counted; a file that cannot be read is recorded."""
+        """Every row of every file, counted; a file that cannot be read is recorded.
+        `layout`: a CSV file's, when already known (not read again)."""
         result = self.result
         for name in paths:
             path = Path(name)
             try:
-                rows, problems = read_rows(path, fmt, mapping)
+                rows, problems = read_rows(path, fmt, mapping, layout)
                 result.notes.extend(problems)
                 for row in rows:
                     result.rows_in[row.file] += 1
@@ -538,13 +451,14 @@ class _Importer:
         for name in paths:
             path = Path(name)
             try:
-                split = self._split_csv(path, fmt, mapping)
+                layout, split = self._split_csv(path, fmt, mapping)
                 if split is None:
-                    rows = self.rows([name], fmt, mapping)
+                    rows = self.rows([name], fmt, mapping, layout)
                     while chunk := list(islice(rows, CHUNK)):
                         yield chunk, chunk
                     continue
-                layout, columns, pieces = split
+                assert layout is not None
+                columns, pieces = split
                 where = (name, columns.names)
                 for piece, lines_before in pieces:
                     yield where, (layout.params(), columns.made_from, piece, lines_before)
@@ -554,19 +468,18 @@ class _Importer:
     @staticmethod
     def _split_csv(
         path: Path, fmt: Format, mapping: Mapping[str, str] | None
-    ) -> tuple[CsvLayout, Columns, Iterator[tuple[bytes, int]]] | None:
-        """How to cut a CSV file into pieces; None for other files and the CSV files that
-        cannot be cut (lone carriage returns, escaped quotes, UTF-16)."""
+    ) -> tuple[CsvLayout | None, tuple[Columns, Iterator[tuple[bytes, int]]] | None]:
+        """A CSV file's layout, and its columns and pieces when it can be cut; (layout, None)
+        for the CSV files that cannot be cut (lone carriage returns, escaped quotes, UTF-16),
+        (None, None) for other files."""
         if not path.is_file() or detect_format(path, fmt) != "csv":
-            return None
+            return None, None
         layout = csv_layout(path)
-        if not layout.splittable:
-            return None
-        found = _csv_pieces(path, layout)
+        found = csv_pieces(path, layout, PIECE_BYTES) if layout.splittable else None
         if found is None:
-            return None
+            return layout, None
         number, headers, pieces = found
-        return layout, Columns(str(path), number, headers, mapping), pieces
+        return layout, (Columns(str(path), number, headers, mapping), pieces)
 
     def _take(
         self, rows: _Rows, done: AsyncResult[list[Outcome]], progress: Callable[[int], None] | None

@@ -80,6 +80,7 @@ CASC_HEADERS = frozenset(
 # line itself has no such limit, and a register's notes pasted into one cell can be longer,
 # so every reader here takes any length (set on import, so worker processes have it too).
 csv.field_size_limit(2**31 - 1)
+READ_BYTES = 1 << 20  # the pieces a CSV file is read in, here (an import's workers take less)
 _ADDRESS_LINE = re.compile(r"^address(?:line)?(\d)$")
 _KEY = re.compile(r"[^a-z0-9@]+")
 _LOOKUP = {spelling: canonical for canonical, names in HEADER_NAMES.items() for spelling in names}
@@ -276,11 +277,22 @@ def csv_layout(path: Path) -> CsvLayout:
     )
 
 
-def read_csv(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[SourceRow]:
+def read_csv(
+    path: Path, mapping: Mapping[str, str] | None = None, layout: CsvLayout | None = None
+) -> Iterator[SourceRow]:
     """The rows of a CSV file, read from the disk as they are wanted: the whole text is only
     decoded once, to choose the encoding, and not kept (a large register's text held as
-    one string for the csv reader would cost four bytes a character)."""
-    layout = csv_layout(path)
+    one string for the csv reader would cost four bytes a character). A file that can be
+    cut is read a piece at a time as an import's workers read theirs (`csv_piece_rows`);
+    the others line by line by the csv reader. `layout`: the file's, when already known."""
+    layout = layout or csv_layout(path)
+    found = csv_pieces(path, layout, READ_BYTES) if layout.splittable else None
+    if found is not None:
+        number, headers, pieces = found
+        columns = Columns(str(path), number, headers, mapping)
+        for piece, lines_before in pieces:
+            yield from csv_piece_rows(layout, columns, piece, lines_before)
+        return
     with path.open(encoding=layout.encoding, errors=layout.errors, newline="") as handle:
         reader = layout.reader(handle)
         yield from _rows_to_source(str(path), _skip_blank(_numbered(reader)), mapping)
@@ -293,6 +305,100 @@ def csv_header(layout: CsvLayout, head: bytes) -> tuple[int, list[Any], int] | N
     for number, cells in _skip_blank(_numbered(reader)):
         return number, cells, int(reader.line_num)
     return None
+
+
+def csv_pieces(
+    path: Path, layout: CsvLayout, piece_bytes: int
+) -> tuple[int, list[str], Iterator[tuple[bytes, int]]] | None:
+    """A CSV file's header row (its line number and cells) and the rest of the file in
+    pieces of about `piece_bytes`, each cut after a line end outside quotes, with the number
+    of lines before it; None when its first part holds no header (the csv reader reads it then).
+
+    The pieces reopen the file when the first is asked for: a generator that is never
+    started (the header names no club column) runs no `finally`, so it must hold no open
+    file."""
+    with path.open("rb") as handle:
+        buffer = handle.read(piece_bytes)
+        cut = safe_end(buffer, layout)
+        while not cut:
+            more = handle.read(piece_bytes)
+            if not more:
+                cut = len(buffer)
+                break
+            buffer += more
+            cut = safe_end(buffer, layout)
+        read = handle.tell()
+    head = buffer[:cut]
+    header = csv_header(layout, head)
+    if header is None:
+        return None
+    number, cells, lines = header
+    offset = 0
+    for _ in range(lines):  # the header ends at the end of its last line
+        found = head.find(b"\n", offset)
+        offset = found + 1 if found >= 0 else len(head)
+
+    def pieces(buffer: bytes, before: int) -> Iterator[tuple[bytes, int]]:
+        with path.open("rb") as handle:
+            handle.seek(read)
+            size = piece_bytes
+            while True:
+                block = handle.read(size)
+                if not block:
+                    if buffer:
+                        yield buffer, before
+                    return
+                buffer += block
+                end = safe_end(buffer, layout)
+                if not end:  # a quoted cell goes on (or a quote is never closed): read
+                    size *= 2  # twice as much each time, so the rescans stay linear
+                    continue
+                size = piece_bytes
+                piece, buffer = buffer[:end], buffer[end:]
+                yield piece, before
+                before += piece.count(b"\n")
+
+    return number, cells, pieces(buffer[offset:], lines)
+
+
+def safe_end(data: bytes, layout: CsvLayout) -> int:
+    """Where the longest beginning of `data` that ends with a line end outside quoted cells
+    ends (0 when there is none). Quoted cells are found as the csv reader finds them: a
+    quote opens one only at the start of a cell, and inside one a doubled quote (when the
+    dialect doubles quotes) is a quote, any other quote closes it."""
+    newline = data.rfind(b"\n")
+    if newline < 0 or not layout.quotechar or layout.quoting == csv.QUOTE_NONE:
+        return newline + 1
+    quote = layout.encode(layout.quotechar)
+    starts = (layout.encode(layout.delimiter), b"\n", b"\r")
+    spans: list[tuple[int, int]] = []
+    opened = -1
+    at = data.find(quote)
+    while at >= 0:
+        if opened < 0:
+            before = at
+            if layout.skipinitialspace:
+                while before > 0 and data[before - 1 : before] == b" ":
+                    before -= 1
+            if before == 0 or data[before - 1 : before] in starts:  # (no slice at -1)
+                opened = at
+            at = data.find(quote, at + 1)
+        elif layout.doublequote and data[at + 1 : at + 2] == quote:
+            at = data.find(quote, at + 2)
+        else:
+            spans.append((opened, at))
+            opened = -1
+            at = data.find(quote, at + 1)
+    if opened >= 0:
+        spans.append((opened, len(data)))
+    for first, last in reversed(spans):
+        if last < newline:
+            break
+        if first < newline:
+            newline = data.rfind(b"\n", 0, first)
+            if newline < 0:
+                return 0
+    return newline + 1
 
 
 def csv_piece_rows(
