@@ -404,10 +404,9 @@ def test_postgres_writer_gives_up_after_its_timeout(postgres_dsn: str) -> None:
         with store._write() as cursor:
             cursor.execute("SHOW transaction_isolation")
             assert cursor.fetchone() == ("read committed",)
-            started = time.perf_counter()
+            # the impatient store's lock timeout, not a wait for ever: LockNotAvailable
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 impatient.upsert([(club(1), None, [])], "x")
-            assert time.perf_counter() - started < 5
         assert impatient.upsert([(club(1), None, [])], "x").created == 1
     finally:
         store.close()
